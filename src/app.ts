@@ -1,0 +1,152 @@
+// Builds the Fastify app: plugins, the guard, error mapping, the modules' routes, the mail worker.
+import cookie from "@fastify/cookie";
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { accountRoutes } from "./accounts/routes.js";
+import type { Config } from "./config.js";
+import type { Database } from "./db/index.js";
+import { registerGuard } from "./http/guard.js";
+import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
+import { operationsRoutes } from "./http/operations-routes.js";
+import { registerProblemHandlers } from "./http/problem.js";
+import { RateLimiter } from "./http/rate-limit.js";
+import { validatorCompiler } from "./http/validation.js";
+import { registerMailMetrics } from "./mail/metrics.js";
+import { createMailTransport, type MailTransport } from "./mail/transport.js";
+import { MailWorker } from "./mail/worker.js";
+import type { Services } from "./services.js";
+import { pruneExpiredSessions } from "./sessions/operations.js";
+import { sessionRoutes } from "./sessions/routes.js";
+
+export interface BuildOptions {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** Defaults to SMTP from config.smtpUrl, or the log. */
+  mailTransport?: MailTransport;
+  /** Start the mail worker and housekeeping timers (default: config.mail.worker). */
+  background?: boolean;
+}
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  permission: string | undefined;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  /** Every route with the permission it declares: for tests and documentation. */
+  routes: RouteInfo[];
+  services: Services;
+  mailWorker: MailWorker;
+  registry: Registry;
+  /** Stops accepting, finishes what is in flight, stops the worker. Does not close the database. */
+  close(): Promise<void>;
+}
+
+const HOUSEKEEPING_MS = 10 * 60_000;
+
+export async function buildApp(options: BuildOptions): Promise<App> {
+  const { config, database, logger } = options;
+  const fastify = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Ids in the path are short; anything longer is not one of ours.
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: { customOptions: { allErrors: true } },
+  });
+  fastify.setValidatorCompiler(validatorCompiler);
+
+  const registry = createRegistry();
+  const transport = options.mailTransport ?? createMailTransport(config, logger);
+  const mailMetrics = registerMailMetrics(registry, database.db, {
+    onCollectError: (err) => logger.warn({ err }, "mail metrics could not be read"),
+  });
+  const mailWorker = new MailWorker({
+    db: database.db,
+    transport,
+    config: config.mail,
+    from: config.mailFrom,
+    logger,
+    onSent: () => mailMetrics.sent.inc(),
+    onFailure: () => mailMetrics.failures.inc(),
+  });
+  const services: Services = {
+    config,
+    db: database.db,
+    limiter: new RateLimiter(database.db),
+    wakeMail: () => mailWorker.wake(),
+  };
+
+  await fastify.register(cookie);
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Rollcall",
+        version: "1",
+        description: "Organisations, workspaces, roles, invitations, sessions and the audit log.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", description: "A session token from sign-up or log-in" },
+          cookie: { type: "apiKey", in: "cookie", name: "rollcall_session" },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  registerProblemHandlers(fastify);
+  const routes: RouteInfo[] = [];
+  fastify.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, permission: route.config?.permission });
+    }
+  });
+  registerGuard(fastify, config, database.db);
+  registerHttpMetrics(fastify, registry);
+  fastify.addHook("onSend", async (_request, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "no-referrer");
+    reply.header("x-frame-options", "DENY");
+    reply.header("cache-control", reply.getHeader("cache-control") ?? "no-store");
+  });
+
+  await fastify.register(async (scope) => {
+    await operationsRoutes(scope, database, registry);
+    await accountRoutes(scope, services);
+    await sessionRoutes(scope, services);
+  });
+  await fastify.ready();
+
+  const timers: NodeJS.Timeout[] = [];
+  const background = options.background ?? config.mail.worker;
+  if (background) {
+    mailWorker.start();
+    const housekeeping = setInterval(() => {
+      Promise.all([services.limiter.prune(), pruneExpiredSessions(database.db, config.session)]).catch(
+        (err: unknown) => logger.warn({ err }, "housekeeping failed"),
+      );
+    }, HOUSEKEEPING_MS);
+    housekeeping.unref();
+    timers.push(housekeeping);
+  }
+
+  return {
+    fastify,
+    routes,
+    services,
+    mailWorker,
+    registry,
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await fastify.close();
+      await mailWorker.stop();
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+// The operator's commands. Each parses its own flags, answers --help, and returns an exit code.
+import { parseArgs } from "node:util";
+import { findUserByEmail, issueResetToken, resetUrl } from "../accounts/operations.js";
+import { buildApp } from "../app.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
+import { newId } from "../db/ids.js";
+import { type Database, openDatabase } from "../db/index.js";
+import { migrate } from "../db/migrate.js";
+import { createLogger } from "../http/logging.js";
+import { createOrganization } from "../orgs/operations.js";
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+type Out = (line: string) => void;
+const out: Out = (line) => process.stdout.write(`${line}\n`);
+const err: Out = (line) => process.stderr.write(`${line}\n`);
+
+const CONFIG_HELP = `
+Configuration comes from the environment (see the README): PORT, HOST, DATABASE_URL, DATA_DIR,
+PUBLIC_URL, SMTP_URL, MAIL_FROM, SIGNUP, SESSION_IDLE_DAYS, SESSION_LIFETIME_DAYS, RATE_LIMIT_*.`;
+
+async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+function where(config: Config): string {
+  return config.databaseUrl
+    ? "the PostgreSQL server in DATABASE_URL"
+    : `the embedded database in ${config.dataDir}`;
+}
+
+export const commands: Record<string, Command> = {
+  serve: {
+    summary: "Run the HTTP server (migrates the database first)",
+    usage: `Usage: rollcall serve\n\nStarts Rollcall on HOST:PORT (default 127.0.0.1:3000), applying pending migrations first.\nStops gracefully on SIGTERM or SIGINT: finishes requests in flight and the mail being sent.\n${CONFIG_HELP}`,
+    async run(args) {
+      parseArgs({ args, options: {}, strict: true });
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const database = await openDatabase({
+        url: config.databaseUrl,
+        dataDir: config.dataDir,
+        onPoolError: (e) => logger.warn({ err: e }, "database connection lost"),
+      });
+      const applied = await migrate(database.pool, (m) =>
+        logger.info({ migration: m.version }, `applied ${m.name}`),
+      );
+      logger.info({ applied: applied.length }, `database ready: ${where(config)}`);
+      const app = await buildApp({ config, database, logger });
+      await app.fastify.listen({ port: config.port, host: config.host });
+      logger.info(`Rollcall is serving ${config.publicUrl}`);
+      if (!config.smtpUrl)
+        logger.warn("SMTP_URL is not set: e-mails are written to this log instead of being sent");
+
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, "shutting down");
+          resolve();
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      });
+      await app.close();
+      await database.close();
+      return 0;
+    },
+  },
+
+  migrate: {
+    summary: "Apply pending database migrations and exit",
+    usage: `Usage: rollcall migrate\n\nApplies pending migrations to ${"DATABASE_URL"} (or the embedded database in DATA_DIR).\nSafe to run while servers start: migrations take a PostgreSQL advisory lock.\n${CONFIG_HELP}`,
+    async run(args) {
+      parseArgs({ args, options: {}, strict: true });
+      const config = loadConfig();
+      await withDatabase(config, async (database) => {
+        const applied = await migrate(database.pool, (m) =>
+          out(`applied ${String(m.version).padStart(4, "0")} ${m.name}`),
+        );
+        out(
+          applied.length
+            ? `${applied.length} migration(s) applied to ${where(config)}`
+            : `Already up to date: ${where(config)}`,
+        );
+      });
+      return 0;
+    },
+  },
+
+  "create-owner": {
+    summary: "Create a user who owns a new organisation, and print a link to set their password",
+    usage: `Usage: rollcall create-owner --email ADDRESS --name NAME [--organization NAME] [--link-hours N]
+
+Creates the user (without a password), a new organisation they own with one workspace, and
+prints a one-time link where they choose their password (valid --link-hours, default 24).
+If the address already has an account, only a new organisation and link are made for it.
+${CONFIG_HELP}`,
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        strict: true,
+        options: {
+          email: { type: "string" },
+          name: { type: "string" },
+          organization: { type: "string" },
+          "link-hours": { type: "string", default: "24" },
+        },
+      });
+      const email = values.email?.trim();
+      const name = values.name?.trim();
+      const hours = Number(values["link-hours"]);
+      const problems: string[] = [];
+      if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) problems.push("--email must be an e-mail address");
+      if (!name) problems.push("--name is required");
+      if (!Number.isInteger(hours) || hours < 1 || hours > 720)
+        problems.push("--link-hours must be a whole number from 1 to 720");
+      if (problems.length || !email || !name) {
+        for (const p of problems) err(`error: ${p}`);
+        err("Run `rollcall create-owner --help` for usage.");
+        return 2;
+      }
+      const config = loadConfig();
+      await withDatabase(config, async (database) => {
+        await migrate(database.pool);
+        const result = await database.db.transaction().execute(async (tx) => {
+          let user = await findUserByEmail(tx, email);
+          user ??= await tx
+            .insertInto("users")
+            .values({ id: newId("usr"), email, name, password_hash: null })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const actor = { id: null, name: "rollcall create-owner", ip: null };
+          const { organization } = await createOrganization(tx, actor, {
+            name: values.organization?.trim() || `${name}'s organisation`,
+            ownerId: user.id,
+          });
+          const token = await issueResetToken(tx, user.id, hours * 60);
+          return { user, organization, token };
+        });
+        out(
+          `Created organisation "${result.organization.name}" (${result.organization.id}), owned by ${result.user.email}.`,
+        );
+        out(`Send this one-time link to ${result.user.email} to set their password (valid ${hours} h):`);
+        out(`  ${resetUrl(config.publicUrl, result.token)}`);
+      });
+      return 0;
+    },
+  },
+};
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Rollcall — organisations, workspaces, roles, invitations and sessions for your product.
+
+Usage: rollcall <command> [options]
+
+Commands:
+${lines.join("\n")}
+
+Run \`rollcall <command> --help\` for a command's options.${CONFIG_HELP}`;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    out(mainHelp());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    err(`error: unknown command "${name}"\n`);
+    err(mainHelp());
+    return 2;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(args);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 2;
+    }
+    if ((e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      err(`error: ${(e as Error).message}\nRun \`rollcall ${name} --help\` for usage.`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,131 @@
+// Kysely's view of the tables in migrations/. Keep in step with the SQL.
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<Record<string, unknown>, string | Record<string, unknown> | undefined, never>;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  secret_hash: Buffer;
+  created_at: CreatedAt;
+  last_seen_at: UpdatedAt;
+  absolute_expires_at: Date;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface PasswordResetTokensTable {
+  token_hash: Buffer;
+  user_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface OrgMembershipsTable {
+  org_id: string;
+  user_id: string;
+  role: string;
+  created_at: CreatedAt;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  org_id: string;
+  name: string;
+  timezone: ColumnType<string, string | undefined, string>;
+  language: ColumnType<string, string | undefined, string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface WorkspaceMembershipsTable {
+  org_id: string;
+  workspace_id: string;
+  user_id: string;
+  role: string;
+  created_at: CreatedAt;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  org_id: string | null;
+  at: CreatedAt;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  data: Json;
+  ip: string | null;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: Date;
+  count: number;
+}
+
+export type MailStatus = "queued" | "sent" | "failed";
+
+export interface MailOutboxTable {
+  id: string;
+  org_id: string | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  message_id: string;
+  status: ColumnType<MailStatus, MailStatus | undefined, MailStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: Date | null;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: CreatedAt;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  password_reset_tokens: PasswordResetTokensTable;
+  organizations: OrganizationsTable;
+  org_memberships: OrgMembershipsTable;
+  workspaces: WorkspacesTable;
+  workspace_memberships: WorkspaceMembershipsTable;
+  audit_events: AuditEventsTable;
+  rate_limits: RateLimitsTable;
+  mail_outbox: MailOutboxTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type OrganizationRow = Selectable<OrganizationsTable>;
+export type WorkspaceRow = Selectable<WorkspacesTable>;
+export type MailRow = Selectable<MailOutboxTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;

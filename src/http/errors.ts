@@ -1,0 +1,76 @@
+// Every error Rollcall answers with: one class, a stable snake_case code, an HTTP status and a
+// title, all kept in this one registry. Routes and operations throw; http/problem.ts renders.
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const REGISTRY = {
+  validation_failed: { status: 400, title: "The request has invalid fields" },
+  malformed_json: { status: 400, title: "The request body is not valid JSON" },
+  password_too_common: { status: 400, title: "The password is too common" },
+  invalid_reset_token: { status: 400, title: "The password-reset link is invalid or has expired" },
+  invalid_current_password: { status: 400, title: "The current password is wrong" },
+  unauthenticated: { status: 401, title: "Log in first" },
+  invalid_credentials: { status: 401, title: "Wrong e-mail address or password" },
+  forbidden: { status: 403, title: "You do not have the permission for this" },
+  csrf_rejected: { status: 403, title: "Cross-site request refused" },
+  signup_disabled: { status: 403, title: "Sign-up is by invitation only" },
+  not_found: { status: 404, title: "Not found" },
+  route_not_found: { status: 404, title: "No such route" },
+  session_not_found: { status: 404, title: "No such session" },
+  invitation_not_found: { status: 404, title: "No such invitation" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict with the current state" },
+  payload_too_large: { status: 413, title: "The request body is too large" },
+  unsupported_media_type: { status: 415, title: "Send the body as application/json" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Something went wrong on our side" },
+  database_unavailable: { status: 503, title: "The database is unreachable; try again shortly" },
+  not_ready: { status: 503, title: "Not ready" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof REGISTRY;
+
+export const ERROR_CODES = Object.keys(REGISTRY) as ErrorCode[];
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly title: string;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+    /** Extra members of the problem object (e.g. `emailHint`), and headers such as Retry-After. */
+    readonly extra: { fields?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ?? REGISTRY[code].title);
+    this.name = "AppError";
+    this.status = REGISTRY[code].status;
+    this.title = REGISTRY[code].title;
+  }
+}
+
+export function appError(
+  code: ErrorCode,
+  detail?: string,
+  errors?: FieldError[],
+  extra?: AppError["extra"],
+): AppError {
+  return new AppError(code, detail, errors, extra);
+}
+
+/** A 400 naming one field. */
+export function fieldError(field: string, message: string, code: ErrorCode = "validation_failed"): AppError {
+  return new AppError(code, message, [{ field, message }]);
+}
+
+/** `assert(cond, errors.x())` — a guard clause that reads as the rule it enforces. */
+export function assert(condition: unknown, error: AppError | (() => AppError)): asserts condition {
+  if (!condition) throw typeof error === "function" ? error() : error;
+}
+
+export function registryEntry(code: ErrorCode): { status: number; title: string } {
+  return REGISTRY[code];
+}

@@ -1,0 +1,60 @@
+// /healthz, /readyz, /metrics and the OpenAPI document.
+import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import type { Database } from "../db/index.js";
+import { currentVersion, latestVersion } from "../db/migrate.js";
+import { AppError } from "./errors.js";
+import { sendProblem, toProblem } from "./problem.js";
+
+/** How long /readyz waits for the database before it says no. */
+const READY_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timeout exceeded when trying to connect")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export async function operationsRoutes(
+  app: FastifyInstance,
+  database: Database,
+  registry: Registry,
+): Promise<void> {
+  const hide = { hide: true };
+
+  app.get("/healthz", { config: { permission: "public" }, schema: hide }, async () => ({ status: "ok" }));
+
+  app.get("/readyz", { config: { permission: "public" }, schema: hide }, async (_request, reply) => {
+    let current: number;
+    try {
+      current = await withTimeout(currentVersion(database.pool), READY_TIMEOUT_MS);
+    } catch {
+      const { problem, headers } = toProblem(new AppError("database_unavailable"));
+      return sendProblem(reply, problem, headers);
+    }
+    const latest = await latestVersion();
+    if (current < latest) {
+      const { problem } = toProblem(
+        new AppError(
+          "not_ready",
+          `The database is at migration ${current}; this server needs ${latest}. Run \`rollcall migrate\`.`,
+        ),
+      );
+      return sendProblem(reply, problem);
+    }
+    return { status: "ready", database: database.kind, migration: current };
+  });
+
+  app.get("/metrics", { config: { permission: "public" }, schema: hide }, async (_request, reply) => {
+    const body = await registry.metrics();
+    return reply.type(registry.contentType).send(body);
+  });
+
+  app.get("/api/v1/openapi.json", { config: { permission: "public" }, schema: hide }, async () =>
+    app.swagger(),
+  );
+}

@@ -1,0 +1,89 @@
+// Fixed-window counters in PostgreSQL (table rate_limits), so that a limit holds however many
+// servers answer. Keys that name a person use a hash of the normalised e-mail address, and are
+// counted whether or not an account exists, so a 429 says nothing about who has one.
+import { createHash } from "node:crypto";
+import { sql } from "kysely";
+import type { RateLimit } from "../config.js";
+import type { Queryable } from "../db/index.js";
+import { AppError } from "./errors.js";
+
+export function emailKey(email: string): string {
+  return createHash("sha256").update(email.trim().toLowerCase()).digest("base64url").slice(0, 32);
+}
+
+function tooMany(retryAfterSeconds: number): AppError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new AppError(
+    "rate_limited",
+    `Too many attempts. Try again in ${humanSeconds(seconds)}.`,
+    undefined,
+    {
+      headers: { "retry-after": String(seconds) },
+      fields: { retryAfter: seconds },
+    },
+  );
+}
+
+function humanSeconds(s: number): string {
+  if (s < 90) return `${s} seconds`;
+  if (s < 5400) return `${Math.ceil(s / 60)} minutes`;
+  return `${Math.ceil(s / 3600)} hours`;
+}
+
+export class RateLimiter {
+  constructor(private readonly db: Queryable) {}
+
+  /** Counts one event under `key`; throws 429 once the window holds more than `limit.max`. */
+  async hit(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
+    const row = await this.count(key, limit, db);
+    if (row.count > limit.max) throw tooMany(row.retry_after);
+  }
+
+  /** Counts one event (a failure, say) without refusing this one; check() refuses the next. */
+  async record(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
+    await this.count(key, limit, db);
+  }
+
+  /** Starts `key`'s window afresh (a successful log-in clears the account's failures). */
+  async reset(key: string, db: Queryable = this.db): Promise<void> {
+    await db.deleteFrom("rate_limits").where("key", "=", key).execute();
+  }
+
+  private async count(
+    key: string,
+    limit: RateLimit,
+    db: Queryable,
+  ): Promise<{ count: number; retry_after: number }> {
+    const { rows } = await sql<{ count: number; retry_after: number }>`
+      INSERT INTO rate_limits AS r (key, window_start, count) VALUES (${key}, now(), 1)
+      ON CONFLICT (key) DO UPDATE SET
+        window_start = CASE WHEN r.window_start <= now() - make_interval(secs => ${limit.windowSeconds})
+                            THEN now() ELSE r.window_start END,
+        count = CASE WHEN r.window_start <= now() - make_interval(secs => ${limit.windowSeconds})
+                     THEN 1 ELSE r.count + 1 END
+      RETURNING count,
+        extract(epoch FROM window_start + make_interval(secs => ${limit.windowSeconds}) - now())::float8 AS retry_after
+    `.execute(db);
+    const row = rows[0];
+    if (!row) throw new Error("rate-limit upsert returned no row");
+    return row;
+  }
+
+  /** Throws 429 when `key` has already used its window, without counting anything. */
+  async check(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
+    const { rows } = await sql<{ count: number; retry_after: number }>`
+      SELECT count,
+        extract(epoch FROM window_start + make_interval(secs => ${limit.windowSeconds}) - now())::float8 AS retry_after
+      FROM rate_limits
+      WHERE key = ${key} AND window_start > now() - make_interval(secs => ${limit.windowSeconds})
+    `.execute(db);
+    const row = rows[0];
+    if (row && row.count >= limit.max) throw tooMany(row.retry_after);
+  }
+
+  /** Forgets windows that ended long ago. */
+  async prune(db: Queryable = this.db): Promise<number> {
+    const res = await sql`DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'`.execute(db);
+    return Number(res.numAffectedRows ?? 0);
+  }
+}

@@ -1,0 +1,83 @@
+// Schemas shared by many routes: the problem answer, pagination, the user as it leaves the
+// server. Response schemas double as presenters: Fastify serialises only the fields they name,
+// so a password hash or token hash cannot leave by accident.
+import type { FastifyReply } from "fastify";
+import { type TSchema, Type } from "typebox";
+import { AppError } from "./errors.js";
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { additionalProperties: true, description: "RFC 9457 problem details with a stable `code`" },
+);
+
+/** The error answers a route may give, for the OpenAPI document. */
+export function problems(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries([400, 429, 500, 503, ...statuses].map((s) => [s, Problem]));
+}
+
+export const Timestamp = Type.String({ format: "date-time" });
+
+export const User = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  createdAt: Timestamp,
+});
+
+export function presentUser(u: { id: string; email: string; name: string; created_at: Date }) {
+  return { id: u.id, email: u.email, name: u.name, createdAt: u.created_at.toISOString() };
+}
+
+export const Email = Type.String({ format: "email", minLength: 3, maxLength: 254 });
+export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+export const PersonName = Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
+
+export const PageQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+}
+
+/** Cursors are opaque to clients: base64url of the last item's sort key. */
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const key = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!key || !/^[\w.:-]{1,150}$/.test(key)) {
+    throw new AppError("validation_failed", "The cursor is not one this server gave", [
+      { field: "cursor", message: "is not a cursor from a previous page" },
+    ]);
+  }
+  return key;
+}
+
+/** Cuts the extra row a query fetched to learn whether another page exists. */
+export function page<T>(
+  rows: T[],
+  limit: number,
+  key: (row: T) => string,
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+/** 202 or 204 with no body at all (a typed reply would serialise its null schema as "null"). */
+export function sendEmpty(reply: FastifyReply, status: 202 | 204): FastifyReply {
+  return reply.status(status).send();
+}
+
+export const Empty = Type.Null({ description: "No body" });

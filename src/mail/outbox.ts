@@ -1,0 +1,56 @@
+// Writing mail: a row in mail_outbox, inserted with the caller's transaction so that the mail
+// exists if and only if the change that causes it commits (rule 14). The worker sends it later.
+import type { Kysely } from "kysely";
+import { newId } from "../db/ids.js";
+import type { DB } from "../db/schema.js";
+import { type MailTemplate, renderMail } from "./templates.js";
+
+export interface EnqueueMailInput {
+  to: string;
+  /** The organisation the mail is about, if any (null for account mail). */
+  orgId?: string | null;
+  template: MailTemplate;
+}
+
+export interface EnqueuedMail {
+  id: string;
+  messageId: string;
+}
+
+/**
+ * Queues one mail. Pass the transaction of the change that causes it, never the bare database
+ * while a transaction is open: on the embedded database (one connection) that would wait for
+ * ever, and on PostgreSQL it would break rule 14.
+ */
+export async function enqueueMail(
+  tx: Kysely<DB>,
+  input: EnqueueMailInput,
+  publicUrl: string,
+): Promise<EnqueuedMail> {
+  const id = newId("mail");
+  const messageId = messageIdFor(id, publicUrl);
+  const rendered = renderMail(input.template);
+  await tx
+    .insertInto("mail_outbox")
+    .values({
+      id,
+      org_id: input.orgId ?? null,
+      kind: input.template.kind,
+      to_address: input.to,
+      subject: rendered.subject,
+      text_body: rendered.text,
+      html_body: rendered.html,
+      message_id: messageId,
+    })
+    .execute();
+  return { id, messageId };
+}
+
+/**
+ * `<id@host>`: fixed when the row is written, so every retry carries the same Message-ID and a
+ * receiver can recognise a mail delivered twice (a worker that dies between sending and
+ * recording the send). The hostname, not host: a port's colon is not allowed there.
+ */
+export function messageIdFor(id: string, publicUrl: string): string {
+  return `<${id}@${new URL(publicUrl).hostname}>`;
+}

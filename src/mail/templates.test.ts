@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { escapeHtml, type MailTemplate, renderMail } from "./templates.js";
+
+const RESET_URL = "https://rollcall.example/reset/abc123?x=1&y=2";
+
+const EXAMPLES: MailTemplate[] = [
+  { kind: "password_reset", name: "Ada", url: RESET_URL, expiresInMinutes: 60 },
+  {
+    kind: "set_password",
+    name: "Ada",
+    organizationName: "Acme",
+    url: "https://rollcall.example/set-password/t0k3n",
+    expiresInHours: 72,
+  },
+  {
+    kind: "account_exists",
+    name: "Ada",
+    loginUrl: "https://rollcall.example/login",
+    resetUrl: "https://rollcall.example/reset",
+  },
+];
+
+/** The URLs a template is about, which each body must carry. */
+function urlsOf(t: MailTemplate): string[] {
+  switch (t.kind) {
+    case "password_reset":
+    case "set_password":
+      return [t.url];
+    case "account_exists":
+      return [t.loginUrl, t.resetUrl];
+  }
+}
+
+describe("renderMail", () => {
+  for (const template of EXAMPLES) {
+    test(`${template.kind}: every URL is in the text body and, escaped, in an href of the HTML body`, () => {
+      const mail = renderMail(template);
+      assert.ok(mail.subject.length > 0);
+      assert.ok(mail.text.includes("Hello Ada,"));
+      for (const url of urlsOf(template)) {
+        assert.ok(mail.text.includes(url), `text body lacks ${url}`);
+        assert.ok(mail.html.includes(`href="${escapeHtml(url)}"`), `html body lacks a link to ${url}`);
+      }
+      assert.ok(!/<(script|img|link)\b|src=|url\(/i.test(mail.html), "html must load nothing external");
+    });
+  }
+
+  test("escapes every interpolated value in the HTML body", () => {
+    const mail = renderMail({
+      kind: "set_password",
+      name: '<script>alert("x")</script>',
+      organizationName: "Tom & Jerry's <b>Co</b>",
+      url: 'https://rollcall.example/set?a=1&b="2"',
+      expiresInHours: 1,
+    });
+    assert.ok(!mail.html.includes("<script>"));
+    assert.ok(mail.html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert.ok(mail.html.includes("Tom &amp; Jerry&#39;s &lt;b&gt;Co&lt;/b&gt;"));
+    assert.ok(mail.html.includes('href="https://rollcall.example/set?a=1&amp;b=&quot;2&quot;"'));
+    // The plain-text body is not HTML: it shows the name as typed.
+    assert.ok(mail.text.includes('Hello <script>alert("x")</script>,'));
+    assert.ok(mail.text.includes("expires in 1 hour."));
+  });
+
+  test("a URL typed into a name does not become a link", () => {
+    const mail = renderMail({
+      kind: "password_reset",
+      name: "https://evil.example",
+      url: RESET_URL,
+      expiresInMinutes: 30,
+    });
+    assert.ok(!mail.html.includes('href="https://evil.example"'));
+    assert.ok(mail.html.includes("Hello https://evil.example,"));
+  });
+
+  test("a newline in a value cannot break the subject into a second header", () => {
+    const mail = renderMail({
+      kind: "set_password",
+      name: "Ada",
+      organizationName: "Acme\r\nBcc: victim@example.org",
+      url: RESET_URL,
+      expiresInHours: 24,
+    });
+    assert.equal(mail.subject, "Your Rollcall account for Acme Bcc: victim@example.org");
+  });
+
+  test("refuses a link that is not http(s)", () => {
+    assert.throws(
+      () =>
+        renderMail({ kind: "password_reset", name: "Ada", url: "javascript:alert(1)", expiresInMinutes: 5 }),
+      /javascript:/,
+    );
+  });
+
+  test("says how long the link lasts", () => {
+    const reset = renderMail({ kind: "password_reset", name: "Ada", url: RESET_URL, expiresInMinutes: 30 });
+    assert.ok(reset.text.includes("expires in 30 minutes"));
+    assert.ok(reset.html.includes("expires in 30 minutes"));
+  });
+});
