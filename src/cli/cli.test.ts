@@ -52,7 +52,7 @@ let env: Record<string, string>;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "rollcall-cli-"));
   if (process.env.TEST_TARGET === "postgres") {
-    pg = await testDatabase();
+    pg = await testDatabase({ migrated: false });
     await pg.database.close();
     env = { DATABASE_URL: pg.url ?? "", PUBLIC_URL: "http://rollcall.test" };
   } else {

@@ -76,6 +76,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     ...(pglite ? { pglite } : {}),
     async close() {
       await db.destroy();
+      // Kysely ends the pool only if it used it; the migrator and /readyz use it directly.
+      if (!pool.ending) await pool.end();
       if (pglite && !pglite.closed) await pglite.close();
     },
   };

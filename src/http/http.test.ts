@@ -254,6 +254,36 @@ describe("operations routes", () => {
     }
   });
 
+  test("requests answer 503 with a problem, quickly, when the database cannot be reached", async () => {
+    const { buildApp } = await import("../app.js");
+    const { openDatabase } = await import("../db/index.js");
+    const { createLogger } = await import("./logging.js");
+    const { inject } = await import("../../test/helpers/app.js");
+    // A PostgreSQL URL where nothing listens: connections are refused at once.
+    const database = await openDatabase({ url: "postgres://rollcall@127.0.0.1:9/none" });
+    const config = { ...t.config, mail: { ...t.config.mail, worker: false } };
+    const app = await buildApp({ config, database, logger: createLogger("fatal") });
+    try {
+      const started = Date.now();
+      const me = await inject(app, config, "GET", "/api/v1/me", {
+        token: `ses_00000000000000000000000000.${"a".repeat(43)}`,
+      });
+      const signup = await inject(app, config, "POST", "/api/v1/auth/signup", {
+        body: { email: uniqueEmail(), password: PASSWORD, name: "Down" },
+      });
+      assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+      for (const res of [me, signup]) {
+        assert.equal(res.status, 503, res.text);
+        assert.equal(res.json.code, "database_unavailable");
+        assert.ok(Number(res.headers["retry-after"]) > 0);
+      }
+      assert.equal((await inject(app, config, "GET", "/readyz")).status, 503);
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  });
+
   test("/metrics counts requests by route pattern and status, and the outbox", async () => {
     const u = await buildUser(t);
     await t.request("GET", "/api/v1/me", { token: u.token });
