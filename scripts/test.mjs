@@ -97,6 +97,8 @@ for (const r of results) {
   if (!r.counted) problems.push("no summary from the test runner");
   else if (r.pass + r.fail + r.cancelled === 0) problems.push("no test ran");
   if (r.code !== 0) problems.push(`exit code ${r.code}`);
+  // A skipped or todo test is a defect here: it claims coverage that does not run.
+  if (r.skipped + r.todo > 0) problems.push(`${r.skipped + r.todo} skipped or todo test(s)`);
   // Cancelled tests (a file that timed out or crashed) count as failed.
   const passFailed = r.counted ? r.fail + r.cancelled : 1;
   if (passFailed > 0 || problems.length > 0) ok = false;

@@ -7,6 +7,7 @@ import {
   PASSWORD,
   PUBLIC_URL,
   randomIp,
+  resetTokenFor,
   type TestApp,
   testApp,
   uniqueEmail,
@@ -338,9 +339,7 @@ describe("password reset", () => {
 
   test("a token used concurrently works exactly once", async () => {
     const u = await buildUser(t);
-    await t.request("POST", "/api/v1/auth/password-reset", { body: { email: u.email } });
-    const mail = await t.smtp.waitFor((m) => m.to.includes(u.email) && /password/i.test(m.subject));
-    const token = new URL(linkIn(mail.text, `${PUBLIC_URL}/reset-password`)).searchParams.get("token");
+    const token = await resetTokenFor(t, u.email);
     const answers = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
         t.request("POST", "/api/v1/auth/password-reset/confirm", {
@@ -353,9 +352,7 @@ describe("password reset", () => {
 
   test("an expired token is refused", async () => {
     const u = await buildUser(t);
-    await t.request("POST", "/api/v1/auth/password-reset", { body: { email: u.email } });
-    const mail = await t.smtp.waitFor((m) => m.to.includes(u.email) && /password/i.test(m.subject));
-    const token = new URL(linkIn(mail.text, `${PUBLIC_URL}/reset-password`)).searchParams.get("token");
+    const token = await resetTokenFor(t, u.email);
     await t.db
       .updateTable("password_reset_tokens")
       .set({ expires_at: new Date(Date.now() - 1000) })
@@ -392,9 +389,7 @@ describe("password reset", () => {
 
   test("a weak new password is refused and the token stays usable", async () => {
     const u = await buildUser(t);
-    await t.request("POST", "/api/v1/auth/password-reset", { body: { email: u.email } });
-    const mail = await t.smtp.waitFor((m) => m.to.includes(u.email) && /password/i.test(m.subject));
-    const token = new URL(linkIn(mail.text, `${PUBLIC_URL}/reset-password`)).searchParams.get("token");
+    const token = await resetTokenFor(t, u.email);
     const weak = await t.request("POST", "/api/v1/auth/password-reset/confirm", {
       body: { token, password: u.email },
     });

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   buildUser,
-  linkIn,
   PASSWORD,
   PUBLIC_URL,
   randomIp,
+  resetTokenFor,
   type TestApp,
   testApp,
   uniqueEmail,
@@ -182,10 +182,7 @@ describe("logs", () => {
         body: { email, password: "wrong password!" },
         remoteAddress: randomIp(),
       });
-      await probe.request("POST", "/api/v1/auth/password-reset", { body: { email } });
-      const mail = await probe.smtp.waitFor((m) => m.to.includes(email) && /password/i.test(m.subject));
-      const resetToken =
-        new URL(linkIn(mail.text, `${PUBLIC_URL}/reset-password`)).searchParams.get("token") ?? "";
+      const resetToken = await resetTokenFor(probe, email);
       await probe.request("GET", `/api/v1/nowhere?token=${resetToken}`);
       await probe.request("POST", "/api/v1/auth/password-reset/confirm", {
         body: { token: resetToken, password: "new passphrase here" },

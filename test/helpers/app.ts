@@ -212,3 +212,13 @@ export function setCookie(answer: Answer, name: string): string | undefined {
   const all = Array.isArray(raw) ? raw : raw ? [String(raw)] : [];
   return all.find((c) => c.startsWith(`${name}=`));
 }
+
+/** Asks for a password reset for `email` and answers the token of the link that is mailed. */
+export async function resetTokenFor(t: Pick<TestApp, "request" | "smtp">, email: string): Promise<string> {
+  const res = await t.request("POST", "/api/v1/auth/password-reset", { body: { email } });
+  if (res.status !== 202) throw new Error(`password-reset request failed: ${res.status} ${res.text}`);
+  const mail = await t.smtp.waitFor((m) => m.to.includes(email) && /password/i.test(m.subject));
+  const token = new URL(linkIn(mail.text, `${PUBLIC_URL}/reset-password?token=`)).searchParams.get("token");
+  if (!token) throw new Error("the reset link carries no token");
+  return token;
+}
