@@ -4,7 +4,9 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
 import { accountRoutes } from "./accounts/routes.js";
+import { auditRoutes } from "./audit/routes.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/index.js";
 import { registerGuard } from "./http/guard.js";
@@ -16,9 +18,11 @@ import { validatorCompiler } from "./http/validation.js";
 import { registerMailMetrics } from "./mail/metrics.js";
 import { createMailTransport, type MailTransport } from "./mail/transport.js";
 import { MailWorker } from "./mail/worker.js";
+import { orgRoutes } from "./orgs/routes.js";
 import type { Services } from "./services.js";
 import { pruneExpiredSessions } from "./sessions/operations.js";
 import { sessionRoutes } from "./sessions/routes.js";
+import { workspaceRoutes } from "./workspaces/routes.js";
 
 export interface BuildOptions {
   config: Config;
@@ -28,6 +32,8 @@ export interface BuildOptions {
   mailTransport?: MailTransport;
   /** Start the mail worker and housekeeping timers (default: config.mail.worker). */
   background?: boolean;
+  /** Defaults to the built-in catalogue extended by config.rolesFile. */
+  catalogue?: Catalogue;
 }
 
 export interface RouteInfo {
@@ -61,6 +67,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
   fastify.setValidatorCompiler(validatorCompiler);
 
+  const catalogue = options.catalogue ?? loadCatalogue(config.rolesFile);
+
   const registry = createRegistry();
   const transport = options.mailTransport ?? createMailTransport(config, logger);
   const mailMetrics = registerMailMetrics(registry, database.db, {
@@ -77,6 +85,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
   const services: Services = {
     config,
+    catalogue,
     db: database.db,
     limiter: new RateLimiter(database.db),
     wakeMail: () => mailWorker.wake(),
@@ -107,7 +116,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       routes.push({ method, url: route.url, permission: route.config?.permission });
     }
   });
-  registerGuard(fastify, config, database.db);
+  registerGuard(fastify, config, database.db, catalogue);
   registerHttpMetrics(fastify, registry);
   fastify.addHook("onSend", async (_request, reply) => {
     reply.header("x-content-type-options", "nosniff");
@@ -120,6 +129,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await operationsRoutes(scope, database, registry);
     await accountRoutes(scope, services);
     await sessionRoutes(scope, services);
+    await orgRoutes(scope, services);
+    await workspaceRoutes(scope, services);
+    await auditRoutes(scope, services);
   });
   await fastify.ready();
 

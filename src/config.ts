@@ -26,6 +26,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   signup: "open" | "invite-only";
+  /** A JSON file extending the role and permission catalogue. */
+  rolesFile: string | undefined;
   logLevel: string;
   trustProxy: boolean;
   bodyLimitBytes: number;
@@ -125,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl,
     mailFrom: env.MAIL_FROM || "Rollcall <no-reply@localhost>",
     signup: signup === "invite-only" ? "invite-only" : "open",
+    rolesFile: env.ROLES_FILE || undefined,
     logLevel: env.LOG_LEVEL || "info",
     trustProxy: bool("TRUST_PROXY", false),
     bodyLimitBytes: int("BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),

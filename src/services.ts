@@ -1,10 +1,12 @@
 // What operations need from the running server, passed explicitly rather than imported.
+import type { Catalogue } from "./access/catalogue.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/index.js";
 import type { RateLimiter } from "./http/rate-limit.js";
 
 export interface Services {
   config: Config;
+  catalogue: Catalogue;
   db: Db;
   limiter: RateLimiter;
   /** Tells this server's mail worker that a transaction has just committed mail. */

@@ -1,5 +1,6 @@
 // The operator's commands. Each parses its own flags, answers --help, and returns an exit code.
 import { parseArgs } from "node:util";
+import { syncWorkspaceRoles } from "../access/queries.js";
 import { findUserByEmail, issueResetToken, resetUrl } from "../accounts/operations.js";
 import { buildApp } from "../app.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
@@ -56,6 +57,7 @@ export const commands: Record<string, Command> = {
       );
       logger.info({ applied: applied.length }, `database ready: ${where(config)}`);
       const app = await buildApp({ config, database, logger });
+      await syncWorkspaceRoles(database.db, app.services.catalogue);
       await app.fastify.listen({ port: config.port, host: config.host });
       logger.info(`Rollcall is serving ${config.publicUrl}`);
       if (!config.smtpUrl)

@@ -103,6 +103,10 @@ export interface MailOutboxTable {
   sent_at: Date | null;
 }
 
+export interface WorkspaceRolesTable {
+  name: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -121,6 +125,7 @@ export interface DB {
   rate_limits: RateLimitsTable;
   mail_outbox: MailOutboxTable;
   schema_migrations: SchemaMigrationsTable;
+  workspace_roles: WorkspaceRolesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -2,6 +2,9 @@
 // refuses to start otherwise. Before the handler runs, this guard checks CSRF and resolves the
 // session. Nothing is allowed by default: a route is public only if it says "public".
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { can, effectiveWorkspaceRole, scopeOf, why } from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
+import { orgStanding, workspaceStanding } from "../access/queries.js";
 import { type Config, isHttps } from "../config.js";
 import type { Queryable } from "../db/index.js";
 import { type Device, type ResolvedSession, resolveSession } from "../sessions/operations.js";
@@ -10,17 +13,32 @@ import { AppError } from "./errors.js";
 
 /**
  * `public`: anyone; `session`: any logged-in user (what they may touch is then decided by the
- * operation from their own id). Organisation and workspace permissions join this list with the
- * catalogue.
+ * operation from their own id); `workspace.member`: any role in the workspace of the path;
+ * otherwise a permission of the catalogue, checked in the organisation (`:org`) or workspace
+ * (`:ws`) that the path names.
  */
-export type RoutePermission = "public" | "session";
+export type RoutePermission = "public" | "session" | "workspace.member" | (string & {});
+
+/** Where the request acts and as what: set by the guard for routes with `:org` or `:ws`. */
+export interface Access {
+  orgId: string;
+  orgRole: string;
+  workspaceId: string | null;
+  /** Granted directly in the workspace of the path. */
+  workspaceRole: string | null;
+  /** What the caller acts as there: the higher of the direct role and what the org role gives. */
+  effectiveRole: string | null;
+}
 
 declare module "fastify" {
   interface FastifyContextConfig {
     permission?: RoutePermission;
+    /** A path parameter that, when it is the caller's own id, lets them through with org.read (leaving). */
+    selfParam?: string;
   }
   interface FastifyRequest {
     auth: ResolvedSession | null;
+    access: Access | null;
   }
 }
 
@@ -61,19 +79,42 @@ export function requestToken(request: FastifyRequest, config: Config): string | 
   return request.cookies[sessionCookieName(config)];
 }
 
+/** The standing the guard resolved for a route with `:org` or `:ws`. */
+export function requireAccess(request: FastifyRequest): Access {
+  if (!request.access) throw new Error(`${request.routeOptions.url} resolved no organisation or workspace`);
+  return request.access;
+}
+
 /** The resolved session of a route declared `session`. */
 export function requireAuth(request: FastifyRequest): ResolvedSession {
   if (!request.auth) throw new AppError("unauthenticated");
   return request.auth;
 }
 
-export function registerGuard(app: FastifyInstance, config: Config, db: Queryable): void {
+const SPECIAL: ReadonlySet<string> = new Set(["public", "session", "workspace.member"]);
+
+export function registerGuard(
+  app: FastifyInstance,
+  config: Config,
+  db: Queryable,
+  catalogue: Catalogue,
+): void {
   const publicOrigin = new URL(config.publicUrl).origin;
   app.decorateRequest("auth", null);
+  app.decorateRequest("access", null);
 
   app.addHook("onRoute", (route) => {
-    if (route.url.startsWith("/api/v1") && !route.config?.permission) {
-      throw new Error(`Route ${String(route.method)} ${route.url} declares no permission`);
+    const permission = route.config?.permission;
+    if (!route.url.startsWith("/api/v1")) return;
+    if (!permission) throw new Error(`Route ${String(route.method)} ${route.url} declares no permission`);
+    if (!SPECIAL.has(permission) && !scopeOf(catalogue, permission)) {
+      throw new Error(
+        `Route ${String(route.method)} ${route.url} declares an unknown permission "${permission}"`,
+      );
+    }
+    const placed = route.url.includes(":org") || route.url.includes(":ws");
+    if (!SPECIAL.has(permission) || permission === "workspace.member") {
+      if (!placed) throw new Error(`Route ${route.url} needs :org or :ws for its permission "${permission}"`);
     }
   });
 
@@ -92,5 +133,43 @@ export function registerGuard(app: FastifyInstance, config: Config, db: Queryabl
       );
     }
     request.auth = resolved;
+    if (permission === "session") return;
+    request.access = await authorize(request, resolved.user.id, permission);
   });
+
+  /** Resolves the caller's standing in the place the path names and checks the permission. */
+  async function authorize(request: FastifyRequest, userId: string, permission: string): Promise<Access> {
+    const params = request.params as Record<string, string | undefined>;
+    let access: Access;
+    if (params.org !== undefined) {
+      const standing = await orgStanding(db, params.org, userId);
+      // Another tenant's organisation answers exactly like one that does not exist (rule 3).
+      if (!standing) throw new AppError("organization_not_found");
+      access = { ...standing, workspaceId: null, workspaceRole: null, effectiveRole: null };
+    } else if (params.ws !== undefined) {
+      const standing = await workspaceStanding(db, params.ws, userId);
+      if (!standing) throw new AppError("workspace_not_found");
+      const effectiveRole = effectiveWorkspaceRole(catalogue, standing);
+      // A workspace one cannot enter is not shown to exist, even inside one's organisation.
+      if (!effectiveRole && permission !== "org.workspaces") throw new AppError("workspace_not_found");
+      access = { ...standing, effectiveRole };
+    } else {
+      throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
+    }
+    if (permission === "workspace.member") return access;
+    const selfParam = request.routeOptions.config?.selfParam;
+    if (selfParam && params[selfParam] === userId) return access;
+    const standing = { orgRole: access.orgRole, workspaceRole: access.workspaceRole };
+    if (!can(catalogue, permission, standing)) {
+      throw new AppError(
+        "forbidden",
+        `You cannot do this: ${why(catalogue, permission, standing)}.`,
+        undefined,
+        {
+          fields: { permission },
+        },
+      );
+    }
+    return access;
+  }
 }

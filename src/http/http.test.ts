@@ -333,7 +333,7 @@ describe("the route table", () => {
     const Fastify = (await import("fastify")).default;
     const { registerGuard } = await import("./guard.js");
     const app = Fastify();
-    registerGuard(app, t.config, t.db);
+    registerGuard(app, t.config, t.db, t.app.services.catalogue);
     assert.throws(() => app.get("/api/v1/forgotten", async () => "open"), /declares no permission/);
     await app.close();
   });

@@ -1,6 +1,7 @@
 // testApp(): the whole Rollcall stack on a fresh database, with a real SMTP listener on loopback
 // and the logs kept in memory, driven in-process with fastify.inject().
 import { Writable } from "node:stream";
+import { syncWorkspaceRoles } from "../../src/access/queries.js";
 import { type App, buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/index.js";
