@@ -80,7 +80,7 @@ test("the schema has its constraints: unique e-mail case-insensitively, role che
       .insertInto("workspace_memberships")
       .values({ org_id: "org_a", workspace_id: "wsp_a", user_id: "usr_a", role: "owner" })
       .execute(),
-    /check/i,
+    /workspace_memberships_role_fkey/,
   );
   await db
     .insertInto("workspace_memberships")

@@ -78,6 +78,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     database: database.database,
     logger: createLogger(config.logLevel, sink),
   });
+  await syncWorkspaceRoles(database.database.db, app.services.catalogue);
   return {
     app,
     config,
