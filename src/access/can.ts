@@ -51,11 +51,20 @@ export function can(catalogue: Catalogue, permission: string, standing: Standing
   return permissionsOf(catalogue, standing, scope).includes(permission);
 }
 
+/** "an admin", "a member". */
+function article(role: string): string {
+  return `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+}
+
+/** "editor or admin has it": the roles holding a permission, the least powerful first. */
 function holders(roles: readonly RoleDef[], permission: string): string {
-  const names = roles.filter((r) => r.permissions.has(permission)).map((r) => r.name);
+  const names = roles
+    .filter((r) => r.permissions.has(permission))
+    .sort((x, y) => x.rank - y.rank)
+    .map((r) => r.name);
   if (names.length === 0) return "no role has it";
   const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
-  return `${list} ${names.length === 1 ? "has" : "have"} it`;
+  return `${list} has it`;
 }
 
 /** Why can() answers as it does, in a sentence for a person ("agent lacks flows.write; editor or admin has it"). */
@@ -95,9 +104,10 @@ export function orgGrantRefusal(
   if (!actor.permissions.has("org.users")) return `organisation ${actor.name} lacks org.users`;
   const target = orgRole(catalogue, to);
   if (to !== null && !target) return `there is no organisation role "${to}"`;
-  if (target && target.rank > actor.rank) return `a ${actor.name} cannot grant ${target.name}`;
+  if (target && target.rank > actor.rank) return `${article(actor.name)} cannot grant ${target.name}`;
   const current = orgRole(catalogue, from);
-  if (current && current.rank > actor.rank) return `a ${actor.name} cannot change a ${current.name}`;
+  if (current && current.rank > actor.rank)
+    return `${article(actor.name)} cannot change ${article(current.name)}`;
   return null;
 }
 
@@ -119,6 +129,6 @@ export function workspaceGrantRefusal(
     return `a workspace ${mine.name} cannot grant ${target.name}`;
   const current = workspaceRole(catalogue, from);
   if (mine && current && current.rank > mine.rank)
-    return `a workspace ${mine.name} cannot change a ${current.name}`;
+    return `a workspace ${mine.name} cannot change ${article(current.name)}`;
   return null;
 }
