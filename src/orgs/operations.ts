@@ -1,10 +1,30 @@
-// Organisations and org memberships.
+// Organisations and org memberships: the rules (DESIGN rules 1, 2, 3, 9, 14). Each operation that
+// changes something runs in one transaction with its audit event; changes to memberships first
+// lock the organisation's row, so that the owners they count cannot change under them.
+import { orgGrantRefusal } from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
+import { orgStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
-import type { Queryable } from "../db/index.js";
+import type { Db, Queryable } from "../db/index.js";
 import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
+import { AppError, assert } from "../http/errors.js";
+import { page } from "../http/schemas.js";
 import { createWorkspace } from "../workspaces/operations.js";
+import {
+  countOwners,
+  findMember,
+  findOrganization,
+  lockOrganization,
+  type MemberFilter,
+  type MemberRow,
+  memberSearch,
+  type TimeKey,
+  timeKeyString,
+  userOrganizationsPage,
+  workspaceGrants,
+} from "./queries.js";
 
 export const DEFAULT_WORKSPACE_NAME = "General";
 
@@ -60,4 +80,245 @@ export async function listUserOrganizations(
     .orderBy("m.created_at")
     .orderBy("o.id")
     .execute();
+}
+
+// ---- organisations ----------------------------------------------------------------------------
+
+/** The actor (a logged-in user) makes a new organisation, with one workspace; they own it. */
+export function createOwnedOrganization(
+  db: Db,
+  actor: Actor & { id: string },
+  name: string,
+): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {
+  return db.transaction().execute((tx) => createOrganization(tx, actor, { name, ownerId: actor.id }));
+}
+
+/** One page of the user's organisations with their role, oldest membership first. */
+export async function listUserOrganizationsPage(
+  db: Queryable,
+  userId: string,
+  options: { limit: number; after?: TimeKey | undefined },
+): Promise<{ items: { id: string; name: string; role: string }[]; nextCursor: string | null }> {
+  const rows = await userOrganizationsPage(db, userId, options);
+  const result = page(rows, options.limit, timeKeyString);
+  return {
+    items: result.items.map(({ id, name, role }) => ({ id, name, role })),
+    nextCursor: result.nextCursor,
+  };
+}
+
+export async function getOrganization(db: Queryable, orgId: string): Promise<OrganizationRow> {
+  const organization = await findOrganization(db, orgId);
+  assert(organization, () => new AppError("organization_not_found"));
+  return organization;
+}
+
+export function renameOrganization(
+  db: Db,
+  actor: Actor,
+  orgId: string,
+  name: string,
+): Promise<OrganizationRow> {
+  return db.transaction().execute(async (tx) => {
+    const current = await lockOrganization(tx, orgId);
+    assert(current, () => new AppError("organization_not_found"));
+    const to = name.trim();
+    if (to === current.name) return current;
+    const renamed = await tx
+      .updateTable("organizations")
+      .set({ name: to, updated_at: new Date() })
+      .where("id", "=", orgId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(tx, actor, {
+      orgId,
+      action: "organization.renamed",
+      targetType: "organization",
+      targetId: orgId,
+      data: { from: current.name, to },
+    });
+    return renamed;
+  });
+}
+
+/**
+ * Deletes the organisation and everything of it: workspaces and memberships cascade; its audit
+ * trail and its mail not yet sent go too. One event stays, saying who deleted it and when.
+ */
+export async function deleteOrganization(db: Db, actor: Actor, orgId: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const org = await lockOrganization(tx, orgId);
+    assert(org, () => new AppError("organization_not_found"));
+    await tx.deleteFrom("audit_events").where("org_id", "=", orgId).execute();
+    await tx.deleteFrom("mail_outbox").where("org_id", "=", orgId).where("status", "=", "queued").execute();
+    await tx.deleteFrom("organizations").where("id", "=", orgId).execute();
+    await recordAudit(tx, actor, {
+      orgId,
+      action: "organization.deleted",
+      targetType: "organization",
+      targetId: orgId,
+      data: { name: org.name },
+    });
+  });
+}
+
+// ---- members ----------------------------------------------------------------------------------
+
+export interface Member extends MemberRow {
+  /** Workspace roles granted directly (an org owner or admin acts as admin everywhere anyway). */
+  workspaces: { id: string; name: string; role: string }[];
+}
+
+/** Who acts, and their org role as the guard resolved it for this request. */
+export interface Caller {
+  actor: Actor & { id: string };
+  orgRole: string;
+}
+
+const memberNotFound = () =>
+  // The same answer for a user in another organisation and for no user at all (rule 3).
+  new AppError("member_not_found", "There is no such member in this organisation.");
+
+function refuse(reason: string | null): void {
+  if (reason) throw new AppError("forbidden", `You cannot do this: ${reason}.`);
+}
+
+async function withWorkspaces(db: Queryable, orgId: string, rows: MemberRow[]): Promise<Member[]> {
+  const grants = await workspaceGrants(
+    db,
+    orgId,
+    rows.map((r) => r.user_id),
+  );
+  return rows.map((r) => ({
+    ...r,
+    workspaces: grants
+      .filter((g) => g.user_id === r.user_id)
+      .map(({ id, name, role }) => ({ id, name, role })),
+  }));
+}
+
+/** One page of members, with the workspace roles of that page read in one more query. */
+export async function listMembers(
+  db: Queryable,
+  orgId: string,
+  filter: MemberFilter,
+): Promise<{ items: Member[]; nextCursor: string | null }> {
+  const rows = await memberSearch(db, orgId, filter).execute();
+  const result = page(rows, filter.limit, timeKeyString);
+  return { items: await withWorkspaces(db, orgId, result.items), nextCursor: result.nextCursor };
+}
+
+/**
+ * Rule 2 under the organisation's lock: the owners are counted after any concurrent change to
+ * them has committed, so two owners demoting each other cannot leave none.
+ */
+async function keepAnOwner(
+  tx: Queryable,
+  orgId: string,
+  target: MemberRow,
+  to: string | null,
+  leaving: boolean,
+) {
+  if (target.role !== "owner" || to === "owner") return;
+  if ((await countOwners(tx, orgId)) > 1) return;
+  throw new AppError(
+    "last_owner",
+    leaving
+      ? "You are the last owner: make someone else an owner before you leave."
+      : `${target.name} is the last owner: make someone else an owner first.`,
+  );
+}
+
+/**
+ * Rule 9 for the actor: their role read again under the lock. Someone demoted or removed while
+ * this request was on its way no longer acts with the role they had when it arrived.
+ */
+async function stillAllowed(
+  tx: Queryable,
+  catalogue: Catalogue,
+  orgId: string,
+  caller: Caller,
+  from: string,
+  to: string | null,
+): Promise<void> {
+  const now = await orgStanding(tx, orgId, caller.actor.id);
+  assert(now, () => new AppError("organization_not_found"));
+  refuse(orgGrantRefusal(catalogue, now.orgRole, from, to));
+}
+
+/** Rule 1 and rule 2: changes a member's org role. */
+export function changeMemberRole(
+  db: Db,
+  catalogue: Catalogue,
+  caller: Caller,
+  orgId: string,
+  userId: string,
+  role: string,
+): Promise<Member> {
+  return db.transaction().execute(async (tx) => {
+    assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
+    const target = await findMember(tx, orgId, userId);
+    assert(target, memberNotFound);
+    refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, role));
+    if (target.role !== role) {
+      await keepAnOwner(tx, orgId, target, role, false);
+      await stillAllowed(tx, catalogue, orgId, caller, target.role, role);
+      await tx
+        .updateTable("org_memberships")
+        .set({ role })
+        .where("org_id", "=", orgId)
+        .where("user_id", "=", userId)
+        .execute();
+      await recordAudit(tx, caller.actor, {
+        orgId,
+        action: "member.role_changed",
+        targetType: "user",
+        targetId: userId,
+        data: { from: target.role, to: role, email: target.email, name: target.name },
+      });
+    }
+    const [member] = await withWorkspaces(tx, orgId, [{ ...target, role }]);
+    assert(member, memberNotFound);
+    return member;
+  });
+}
+
+/**
+ * Removes a member from the organisation and, through the foreign key, from each of its
+ * workspaces. A member removing themselves is leaving: any role may, but the last owner.
+ */
+export async function removeMember(
+  db: Db,
+  catalogue: Catalogue,
+  caller: Caller,
+  orgId: string,
+  userId: string,
+): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
+    const target = await findMember(tx, orgId, userId);
+    assert(target, memberNotFound);
+    const leaving = userId === caller.actor.id;
+    if (!leaving) refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, null));
+    await keepAnOwner(tx, orgId, target, null, leaving);
+    if (!leaving) await stillAllowed(tx, catalogue, orgId, caller, target.role, null);
+    await tx
+      .deleteFrom("org_memberships")
+      .where("org_id", "=", orgId)
+      .where("user_id", "=", userId)
+      .execute();
+    await recordAudit(
+      tx,
+      caller.actor,
+      leaving
+        ? { orgId, action: "member.left", targetType: "user", targetId: userId, data: { role: target.role } }
+        : {
+            orgId,
+            action: "member.removed",
+            targetType: "user",
+            targetId: userId,
+            data: { role: target.role, email: target.email, name: target.name },
+          },
+    );
+  });
 }

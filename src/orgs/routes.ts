@@ -1,5 +1,227 @@
 // HTTP only: schemas in, schemas out. The rules live in operations.ts.
-import type { FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import { permissionsOf } from "../access/can.js";
+import { requireAccess, requireAuth } from "../http/guard.js";
+import { Empty, Page, PageQuery, problems, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import {
+  type Caller,
+  changeMemberRole,
+  createOwnedOrganization,
+  deleteOrganization,
+  getOrganization,
+  listMembers,
+  listUserOrganizationsPage,
+  removeMember,
+  renameOrganization,
+} from "./operations.js";
+import {
+  MemberSchema,
+  MyOrganization,
+  Organization,
+  presentMember,
+  presentOrganization,
+} from "./presenters.js";
+import { decodeTimeCursor } from "./queries.js";
 
-export async function orgRoutes(_fastify: FastifyInstance, _services: Services): Promise<void> {}
+const OrgName = Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
+const Id = Type.String({ minLength: 1, maxLength: 100 });
+const OrgParams = Type.Object({ org: Id });
+const MemberParams = Type.Object({ org: Id, user: Id });
+
+/** The logged-in user as the actor of an audit event, with the name they have now. */
+function actorOf(request: FastifyRequest) {
+  const { user } = requireAuth(request);
+  return { id: user.id, name: user.name, ip: request.ip ?? null };
+}
+
+function callerOf(request: FastifyRequest): Caller {
+  return { actor: actorOf(request), orgRole: requireAccess(request).orgRole };
+}
+
+export async function orgRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { db, catalogue } = services;
+  const tags = ["organizations"];
+  const OrgRole = Type.Enum(
+    catalogue.orgRoles.map((r) => r.name),
+    { description: "An organisation role of the catalogue" },
+  );
+
+  app.post(
+    "/api/v1/orgs",
+    {
+      config: { permission: "session" },
+      schema: {
+        tags,
+        summary: "Create an organisation, with one workspace; the caller is its owner",
+        body: Type.Object({ name: OrgName }),
+        response: { 201: Type.Object({ organization: Organization }), ...problems(401) },
+      },
+    },
+    async (request, reply) => {
+      const { organization } = await createOwnedOrganization(db, actorOf(request), request.body.name);
+      return reply.status(201).send({ organization: presentOrganization(organization) });
+    },
+  );
+
+  app.get(
+    "/api/v1/orgs",
+    {
+      config: { permission: "session" },
+      schema: {
+        tags,
+        summary: "My organisations with my role in each, oldest membership first",
+        querystring: PageQuery,
+        response: { 200: Page(MyOrganization), ...problems(401) },
+      },
+    },
+    async (request) => {
+      const { user } = requireAuth(request);
+      const { limit, cursor } = request.query;
+      return listUserOrganizationsPage(db, user.id, { limit, after: decodeTimeCursor(cursor) });
+    },
+  );
+
+  app.get(
+    "/api/v1/orgs/:org",
+    {
+      config: { permission: "org.read" },
+      schema: {
+        tags,
+        summary: "An organisation, my role in it and the permissions that role gives",
+        params: OrgParams,
+        response: {
+          200: Type.Object({
+            organization: Organization,
+            role: Type.String(),
+            permissions: Type.Array(Type.String()),
+          }),
+          ...problems(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { orgId, orgRole } = requireAccess(request);
+      const organization = await getOrganization(db, orgId);
+      return {
+        organization: presentOrganization(organization),
+        role: orgRole,
+        permissions: permissionsOf(catalogue, { orgRole }, "org"),
+      };
+    },
+  );
+
+  app.patch(
+    "/api/v1/orgs/:org",
+    {
+      config: { permission: "org.settings" },
+      schema: {
+        tags,
+        summary: "Rename an organisation",
+        params: OrgParams,
+        body: Type.Object({ name: OrgName }),
+        response: { 200: Type.Object({ organization: Organization }), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { orgId } = requireAccess(request);
+      const organization = await renameOrganization(db, actorOf(request), orgId, request.body.name);
+      return { organization: presentOrganization(organization) };
+    },
+  );
+
+  app.delete(
+    "/api/v1/orgs/:org",
+    {
+      config: { permission: "org.owners" },
+      schema: {
+        tags,
+        summary: "Delete an organisation with its workspaces, memberships, audit trail and unsent mail",
+        params: OrgParams,
+        response: { 204: Empty, ...problems(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { orgId } = requireAccess(request);
+      await deleteOrganization(db, actorOf(request), orgId);
+      return sendEmpty(reply, 204);
+    },
+  );
+
+  app.get(
+    "/api/v1/orgs/:org/members",
+    {
+      config: { permission: "org.users" },
+      schema: {
+        tags,
+        summary: "Members with their org role and the workspace roles granted to them, by join date",
+        params: OrgParams,
+        querystring: Type.Object({
+          ...PageQuery.properties,
+          q: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description: "Matches name or e-mail anywhere, case-insensitively",
+            }),
+          ),
+          role: Type.Optional(OrgRole),
+        }),
+        response: { 200: Page(MemberSchema), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { orgId } = requireAccess(request);
+      const { limit, cursor, q, role } = request.query;
+      const result = await listMembers(db, orgId, { q, role, limit, after: decodeTimeCursor(cursor) });
+      return { items: result.items.map(presentMember), nextCursor: result.nextCursor };
+    },
+  );
+
+  app.patch(
+    "/api/v1/orgs/:org/members/:user",
+    {
+      config: { permission: "org.users" },
+      schema: {
+        tags,
+        summary: "Change a member's org role (granting or revoking owner takes an owner)",
+        params: MemberParams,
+        body: Type.Object({ role: OrgRole }),
+        response: { 200: Type.Object({ member: MemberSchema }), ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { orgId } = requireAccess(request);
+      const member = await changeMemberRole(
+        db,
+        catalogue,
+        callerOf(request),
+        orgId,
+        request.params.user,
+        request.body.role,
+      );
+      return { member: presentMember(member) };
+    },
+  );
+
+  app.delete(
+    "/api/v1/orgs/:org/members/:user",
+    {
+      // A member may always name themselves: that is leaving.
+      config: { permission: "org.users", selfParam: "user" },
+      schema: {
+        tags,
+        summary: "Remove a member from the organisation and its workspaces, or leave it (your own id)",
+        params: MemberParams,
+        response: { 204: Empty, ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { orgId } = requireAccess(request);
+      await removeMember(db, catalogue, callerOf(request), orgId, request.params.user);
+      return sendEmpty(reply, 204);
+    },
+  );
+}

@@ -1,0 +1,153 @@
+// SQL for organisations and org memberships. Every query on a membership filters by org_id.
+import { type RawBuilder, type SqlBool, sql } from "kysely";
+import type { Queryable } from "../db/index.js";
+import type { OrganizationRow } from "../db/schema.js";
+import { personMatches } from "../db/search.js";
+import { AppError } from "../http/errors.js";
+import { decodeCursor } from "../http/schemas.js";
+
+/**
+ * Keyset position after a row ordered by (time, id). The time travels as whole microseconds since
+ * the epoch, so that paging is exact at PostgreSQL's precision (a JS Date keeps only milliseconds).
+ */
+export interface TimeKey {
+  micros: string;
+  id: string;
+}
+
+const TIME_KEY = /^(\d{1,19}):([\w-]{1,100})$/;
+
+/** `?cursor=` as a TimeKey, or a 400 naming the field. */
+export function decodeTimeCursor(cursor: string | undefined): TimeKey | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  const m = TIME_KEY.exec(key);
+  if (!m?.[1] || !m[2]) {
+    throw new AppError("validation_failed", "The cursor is not one this server gave", [
+      { field: "cursor", message: "is not a cursor from a previous page" },
+    ]);
+  }
+  return { micros: m[1], id: m[2] };
+}
+
+export const timeKeyString = (k: { key_micros: string; key_id: string }) => `${k.key_micros}:${k.key_id}`;
+
+/** The column's value in whole microseconds since the epoch, as text. */
+function micros(column: string): RawBuilder<string> {
+  return sql<string>`(extract(epoch from ${sql.ref(column)}) * 1000000)::bigint::text`;
+}
+
+/** `(timeColumn, idColumn) > key`, exactly. */
+function after(timeColumn: string, idColumn: string, key: TimeKey): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(timeColumn)}, ${sql.ref(idColumn)}) > (timestamptz 'epoch' + ${key.micros}::bigint * interval '1 microsecond', ${key.id})`;
+}
+
+/** The organisations a user belongs to, oldest membership first, one page (plus one row). */
+export function userOrganizationsPage(
+  db: Queryable,
+  userId: string,
+  page: { limit: number; after?: TimeKey | undefined },
+) {
+  let q = db
+    .selectFrom("org_memberships as m")
+    .innerJoin("organizations as o", "o.id", "m.org_id")
+    .select(["o.id", "o.name", "m.role", micros("m.created_at").as("key_micros"), "o.id as key_id"])
+    .where("m.user_id", "=", userId);
+  if (page.after) q = q.where(after("m.created_at", "o.id", page.after));
+  return q
+    .orderBy("m.created_at")
+    .orderBy("o.id")
+    .limit(page.limit + 1)
+    .execute();
+}
+
+export function findOrganization(db: Queryable, orgId: string): Promise<OrganizationRow | undefined> {
+  return db.selectFrom("organizations").selectAll().where("id", "=", orgId).executeTakeFirst();
+}
+
+/**
+ * Locks the organisation's row until the transaction ends. Every change that must see a settled
+ * set of owners (rule 2) takes this lock first, so two such changes run one after the other.
+ */
+export function lockOrganization(tx: Queryable, orgId: string): Promise<OrganizationRow | undefined> {
+  return tx.selectFrom("organizations").selectAll().where("id", "=", orgId).forUpdate().executeTakeFirst();
+}
+
+export async function countOwners(tx: Queryable, orgId: string): Promise<number> {
+  const row = await tx
+    .selectFrom("org_memberships")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("org_id", "=", orgId)
+    .where("role", "=", "owner")
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface MemberFilter {
+  /** Matches name or e-mail anywhere, case-insensitively. */
+  q?: string | undefined;
+  role?: string | undefined;
+  limit: number;
+  after?: TimeKey | undefined;
+}
+
+/**
+ * The members of an organisation with their user fields, by join date then user id, one page plus
+ * one row. With `q` of three or more characters the trigram indexes on users serve the match.
+ */
+export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter) {
+  let q = db
+    .selectFrom("org_memberships as m")
+    .innerJoin("users as u", "u.id", "m.user_id")
+    .select([
+      "m.user_id",
+      "u.name",
+      "u.email",
+      "m.role",
+      "m.created_at",
+      micros("m.created_at").as("key_micros"),
+      "m.user_id as key_id",
+    ])
+    .where("m.org_id", "=", orgId);
+  if (filter.role !== undefined) q = q.where("m.role", "=", filter.role);
+  if (filter.q?.trim()) q = q.where(personMatches(filter.q));
+  if (filter.after) q = q.where(after("m.created_at", "m.user_id", filter.after));
+  return q
+    .orderBy("m.created_at")
+    .orderBy("m.user_id")
+    .limit(filter.limit + 1);
+}
+
+export type MemberRow = Awaited<ReturnType<ReturnType<typeof memberSearch>["execute"]>>[number];
+
+/** One member with their user fields, or undefined when the user is not in this organisation. */
+export function findMember(db: Queryable, orgId: string, userId: string): Promise<MemberRow | undefined> {
+  return memberSearch(db, orgId, { limit: 1 }).where("m.user_id", "=", userId).executeTakeFirst();
+}
+
+export interface WorkspaceGrant {
+  user_id: string;
+  id: string;
+  name: string;
+  role: string;
+}
+
+/** The workspace roles granted directly to these members, in one query, by workspace name. */
+export async function workspaceGrants(
+  db: Queryable,
+  orgId: string,
+  userIds: readonly string[],
+): Promise<WorkspaceGrant[]> {
+  if (userIds.length === 0) return [];
+  return db
+    .selectFrom("workspace_memberships as wm")
+    .innerJoin("workspaces as w", (j) =>
+      j.onRef("w.org_id", "=", "wm.org_id").onRef("w.id", "=", "wm.workspace_id"),
+    )
+    .select(["wm.user_id", "w.id", "w.name", "wm.role"])
+    .where("wm.org_id", "=", orgId)
+    .where("wm.user_id", "in", userIds)
+    .orderBy("w.name")
+    .orderBy("w.id")
+    .execute();
+}
