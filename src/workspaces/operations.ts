@@ -1,23 +1,59 @@
-// Workspaces and workspace memberships.
+// Workspaces and workspace memberships: the rules (1, 3, 14, 16). Each operation runs inside the
+// caller's transaction and writes its audit event there, so the change and its record commit
+// together or not at all. Who may call which operation is the guard's business (the route's one
+// permission); what a caller may grant is checked here (rule 1).
+import {
+  can,
+  effectiveWorkspaceRole,
+  type Standing,
+  scopeOf,
+  why,
+  workspaceGrantRefusal,
+} from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
+import { workspaceStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
+import { AppError, assert, fieldError } from "../http/errors.js";
+import {
+  findMember,
+  findWorkspace,
+  listWorkspaceRows,
+  lockCandidate,
+  type WorkspaceMember,
+  type WorkspacePlace,
+} from "./queries.js";
+import { canonicalLanguage, canonicalTimezone } from "./validation.js";
 
+export type { WorkspaceMember, WorkspacePlace } from "./queries.js";
+
+const notFound = () => new AppError("workspace_not_found", "This workspace does not exist.");
+const memberNotFound = () =>
+  new AppError("member_not_found", "No member of this organisation has this id.", undefined);
+
+function refused(reason: string): AppError {
+  return new AppError("forbidden", `You cannot do this: ${reason}.`, undefined, { fields: { reason } });
+}
+
+/** A new workspace in the organisation. Sign-up calls it inside its own transaction. */
 export async function createWorkspace(
   tx: Queryable,
   actor: Actor,
   input: { orgId: string; name: string; timezone?: string; language?: string },
 ): Promise<WorkspaceRow> {
+  const timezone = input.timezone === undefined ? undefined : canonicalTimezone(input.timezone);
+  const language = input.language === undefined ? undefined : canonicalLanguage(input.language);
   const workspace = await tx
     .insertInto("workspaces")
     .values({
       id: newId("wsp"),
       org_id: input.orgId,
       name: input.name.trim(),
-      ...(input.timezone ? { timezone: input.timezone } : {}),
-      ...(input.language ? { language: input.language } : {}),
+      ...(timezone ? { timezone } : {}),
+      ...(language ? { language } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -26,7 +62,239 @@ export async function createWorkspace(
     action: "workspace.created",
     targetType: "workspace",
     targetId: workspace.id,
-    data: { name: workspace.name },
+    data: { name: workspace.name, timezone: workspace.timezone, language: workspace.language },
   });
   return workspace;
+}
+
+export interface WorkspaceEntry {
+  workspace: WorkspaceRow;
+  /** The caller's effective role there. */
+  role: string;
+}
+
+/**
+ * A page of the workspaces `user` can enter, with their effective role in each: every workspace of
+ * the organisation for an org role that acts as a workspace role (owner, admin), else only those
+ * granted. Fetches one row more than `limit`, for the next cursor.
+ */
+export async function listWorkspacesFor(
+  db: Queryable,
+  catalogue: Catalogue,
+  user: { userId: string; orgId: string; orgRole: string },
+  page: { limit: number; after?: string | undefined },
+): Promise<WorkspaceEntry[]> {
+  const rows = await listWorkspaceRows(db, {
+    orgId: user.orgId,
+    userId: user.userId,
+    onlyGranted: !catalogue.orgRoleActsAs[user.orgRole],
+    ...page,
+  });
+  return rows.flatMap(({ direct_role, ...workspace }) => {
+    const role = effectiveWorkspaceRole(catalogue, { orgRole: user.orgRole, workspaceRole: direct_role });
+    return role ? [{ workspace, role }] : [];
+  });
+}
+
+export async function getWorkspace(db: Queryable, place: WorkspacePlace): Promise<WorkspaceRow> {
+  const workspace = await findWorkspace(db, place);
+  assert(workspace, notFound);
+  return workspace;
+}
+
+export interface WorkspaceChanges {
+  name?: string | undefined;
+  timezone?: string | undefined;
+  language?: string | undefined;
+}
+
+/** Changes name, timezone or language; records what changed as `{field: {from, to}}`. */
+export async function updateWorkspace(
+  tx: Queryable,
+  actor: Actor,
+  place: WorkspacePlace,
+  input: WorkspaceChanges,
+): Promise<WorkspaceRow> {
+  // Validate everything before touching anything (rule 16).
+  const wanted: Partial<Record<"name" | "timezone" | "language", string>> = {};
+  if (input.name !== undefined) wanted.name = input.name.trim();
+  if (input.timezone !== undefined) wanted.timezone = canonicalTimezone(input.timezone);
+  if (input.language !== undefined) wanted.language = canonicalLanguage(input.language);
+  if (wanted.name === "") throw fieldError("name", "The name cannot be blank.");
+
+  const before = await tx
+    .selectFrom("workspaces")
+    .selectAll()
+    .where("org_id", "=", place.orgId)
+    .where("id", "=", place.workspaceId)
+    .forUpdate()
+    .executeTakeFirst();
+  assert(before, notFound);
+  const changes: Record<string, { from: string; to: string }> = {};
+  for (const [field, to] of Object.entries(wanted) as ["name" | "timezone" | "language", string][]) {
+    if (before[field] !== to) changes[field] = { from: before[field], to };
+  }
+  if (Object.keys(changes).length === 0) return before;
+
+  const updated = await tx
+    .updateTable("workspaces")
+    .set({
+      ...Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.to])),
+      updated_at: new Date(),
+    })
+    .where("org_id", "=", place.orgId)
+    .where("id", "=", place.workspaceId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(tx, actor, {
+    orgId: place.orgId,
+    action: "workspace.updated",
+    targetType: "workspace",
+    targetId: place.workspaceId,
+    data: { changes },
+  });
+  return updated;
+}
+
+/** Deletes the workspace; its memberships go with it (foreign keys, ON DELETE CASCADE). */
+export async function deleteWorkspace(tx: Queryable, actor: Actor, place: WorkspacePlace): Promise<void> {
+  const deleted = await tx
+    .deleteFrom("workspaces")
+    .where("org_id", "=", place.orgId)
+    .where("id", "=", place.workspaceId)
+    .returning(["name"])
+    .executeTakeFirst();
+  assert(deleted, notFound);
+  await recordAudit(tx, actor, {
+    orgId: place.orgId,
+    action: "workspace.deleted",
+    targetType: "workspace",
+    targetId: place.workspaceId,
+    data: { name: deleted.name },
+  });
+}
+
+/**
+ * Gives an org member a workspace role, or changes theirs. Rule 1: the actor (their standing in
+ * this workspace) grants nothing above their own effective role and changes nobody ranked above
+ * them. A user who is not in this organisation — including one of another tenant, or no one —
+ * answers member_not_found, identically (rule 3).
+ */
+export async function putWorkspaceMember(
+  tx: Queryable,
+  catalogue: Catalogue,
+  actor: Actor & { standing: Standing },
+  place: WorkspacePlace,
+  input: { userId: string; role: string },
+): Promise<{ member: WorkspaceMember; added: boolean }> {
+  const candidate = await lockCandidate(tx, place, input.userId);
+  assert(candidate, memberNotFound);
+  const from = candidate.current?.role ?? null;
+  const refusal = workspaceGrantRefusal(catalogue, actor.standing, from, input.role);
+  if (refusal) throw refused(refusal);
+  const person = { name: candidate.name, email: candidate.email };
+
+  if (candidate.current) {
+    if (from === input.role) return { member: candidate.current, added: false };
+    await tx
+      .updateTable("workspace_memberships")
+      .set({ role: input.role })
+      .where("org_id", "=", place.orgId)
+      .where("workspace_id", "=", place.workspaceId)
+      .where("user_id", "=", input.userId)
+      .execute();
+    await recordAudit(tx, actor, {
+      orgId: place.orgId,
+      action: "workspace_member.role_changed",
+      targetType: "user",
+      targetId: input.userId,
+      data: { workspaceId: place.workspaceId, from, to: input.role, ...person },
+    });
+    return { member: { ...candidate.current, role: input.role }, added: false };
+  }
+
+  const row = await tx
+    .insertInto("workspace_memberships")
+    .values({ org_id: place.orgId, workspace_id: place.workspaceId, user_id: input.userId, role: input.role })
+    .returning(["created_at"])
+    .executeTakeFirstOrThrow();
+  await recordAudit(tx, actor, {
+    orgId: place.orgId,
+    action: "workspace_member.added",
+    targetType: "user",
+    targetId: input.userId,
+    data: { workspaceId: place.workspaceId, role: input.role, ...person },
+  });
+  return {
+    member: { userId: input.userId, ...person, role: input.role, joinedAt: row.created_at },
+    added: true,
+  };
+}
+
+/** Takes the user's direct role in this workspace away; their org membership stays. */
+export async function removeWorkspaceMember(
+  tx: Queryable,
+  catalogue: Catalogue,
+  actor: Actor & { standing: Standing },
+  place: WorkspacePlace,
+  userId: string,
+): Promise<void> {
+  const member = await findMember(tx, place, userId, true);
+  assert(member, () => new AppError("member_not_found", "This person has no role in this workspace."));
+  const refusal = workspaceGrantRefusal(catalogue, actor.standing, member.role, null);
+  if (refusal) throw refused(refusal);
+  await tx
+    .deleteFrom("workspace_memberships")
+    .where("org_id", "=", place.orgId)
+    .where("workspace_id", "=", place.workspaceId)
+    .where("user_id", "=", userId)
+    .execute();
+  await recordAudit(tx, actor, {
+    orgId: place.orgId,
+    action: "workspace_member.removed",
+    targetType: "user",
+    targetId: userId,
+    data: { workspaceId: place.workspaceId, role: member.role, name: member.name, email: member.email },
+  });
+}
+
+export interface Authorization {
+  allowed: boolean;
+  role: string | null;
+  reason: string;
+}
+
+/**
+ * The host product's question: may `userId` (default: the caller) do `permission` in this
+ * workspace? Asking about someone else needs workspace.users. Someone outside the organisation —
+ * or no one, or another tenant's user: the answer is the same — is simply not allowed.
+ */
+export async function authorizeInWorkspace(
+  db: Queryable,
+  catalogue: Catalogue,
+  caller: { userId: string; standing: Standing },
+  workspaceId: string,
+  input: { permission: string; userId?: string | undefined },
+): Promise<Authorization> {
+  if (!scopeOf(catalogue, input.permission)) {
+    throw fieldError("permission", `"${input.permission}" is not a permission this server knows.`);
+  }
+  const subject = input.userId ?? caller.userId;
+  let standing: Standing = caller.standing;
+  if (subject !== caller.userId) {
+    if (!can(catalogue, "workspace.users", caller.standing)) {
+      throw refused(
+        `asking about another person needs workspace.users: ${why(catalogue, "workspace.users", caller.standing)}`,
+      );
+    }
+    const found = await workspaceStanding(db, workspaceId, subject);
+    standing = found
+      ? { orgRole: found.orgRole, workspaceRole: found.workspaceRole }
+      : { orgRole: null, workspaceRole: null };
+  }
+  return {
+    allowed: can(catalogue, input.permission, standing),
+    role: effectiveWorkspaceRole(catalogue, standing),
+    reason: why(catalogue, input.permission, standing),
+  };
 }

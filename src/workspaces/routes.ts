@@ -1,5 +1,360 @@
 // HTTP only: schemas in, schemas out. The rules live in operations.ts.
-import type { FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import { permissionsOf } from "../access/can.js";
+import type { Actor } from "../audit/operations.js";
+import type { WorkspaceRow } from "../db/schema.js";
+import { requireAccess, requireAuth } from "../http/guard.js";
+import {
+  decodeCursor,
+  Empty,
+  Page,
+  PageQuery,
+  page,
+  problems,
+  sendEmpty,
+  Timestamp,
+} from "../http/schemas.js";
 import type { Services } from "../services.js";
+import {
+  authorizeInWorkspace,
+  createWorkspace,
+  deleteWorkspace,
+  getWorkspace,
+  listWorkspacesFor,
+  type WorkspaceMember as MemberRow,
+  putWorkspaceMember,
+  removeWorkspaceMember,
+  updateWorkspace,
+} from "./operations.js";
+import { listMemberRows } from "./queries.js";
 
-export async function workspaceRoutes(_fastify: FastifyInstance, _services: Services): Promise<void> {}
+const Id = Type.String({ minLength: 1, maxLength: 100 });
+const WorkspaceName = Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
+const Timezone = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'An IANA time zone name, e.g. "Europe/Paris" or "UTC"',
+});
+const Language = Type.String({
+  minLength: 2,
+  maxLength: 35,
+  description: 'A BCP 47 language tag, e.g. "en" or "pt-BR"; stored in its canonical form',
+});
+
+const Workspace = Type.Object({
+  id: Type.String(),
+  organizationId: Type.String(),
+  name: Type.String(),
+  timezone: Type.String(),
+  language: Type.String(),
+  createdAt: Timestamp,
+});
+
+const WorkspaceListItem = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  timezone: Type.String(),
+  language: Type.String(),
+  createdAt: Timestamp,
+  role: Type.String({ description: "The caller's effective role in the workspace" }),
+});
+
+const Member = Type.Object({
+  userId: Type.String(),
+  name: Type.String(),
+  email: Type.String(),
+  role: Type.String(),
+  joinedAt: Timestamp,
+});
+
+function presentWorkspace(w: WorkspaceRow) {
+  return {
+    id: w.id,
+    organizationId: w.org_id,
+    name: w.name,
+    timezone: w.timezone,
+    language: w.language,
+    createdAt: w.created_at.toISOString(),
+  };
+}
+
+function presentMember(m: MemberRow) {
+  return { userId: m.userId, name: m.name, email: m.email, role: m.role, joinedAt: m.joinedAt.toISOString() };
+}
+
+function actorOf(request: FastifyRequest): Actor {
+  const { user } = requireAuth(request);
+  return { id: user.id, name: user.name, ip: request.ip };
+}
+
+export async function workspaceRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { catalogue, db } = services;
+  const tags = ["workspaces"];
+  const roleNames = catalogue.workspaceRoles.map((r) => r.name);
+  const WorkspaceRole = Type.Enum(roleNames, { description: "A workspace role of the catalogue" });
+  const OrgParams = Type.Object({ org: Id });
+  const WsParams = Type.Object({ ws: Id });
+  const MemberParams = Type.Object({ ws: Id, user: Id });
+
+  app.post(
+    "/api/v1/orgs/:org/workspaces",
+    {
+      config: { permission: "org.workspaces" },
+      schema: {
+        tags,
+        summary: "Create a workspace in the organisation",
+        params: OrgParams,
+        body: Type.Object({
+          name: WorkspaceName,
+          timezone: Type.Optional(Timezone),
+          language: Type.Optional(Language),
+        }),
+        response: { 201: Type.Object({ workspace: Workspace }), ...problems(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { orgId } = requireAccess(request);
+      const actor = actorOf(request);
+      const workspace = await db
+        .transaction()
+        .execute((tx) => createWorkspace(tx, actor, { orgId, ...request.body }));
+      return reply.status(201).send({ workspace: presentWorkspace(workspace) });
+    },
+  );
+
+  app.get(
+    "/api/v1/orgs/:org/workspaces",
+    {
+      config: { permission: "org.read" },
+      schema: {
+        tags,
+        summary:
+          "The workspaces I can enter, with my effective role in each (org owners and admins: all, as admin)",
+        params: OrgParams,
+        querystring: PageQuery,
+        response: { 200: Page(WorkspaceListItem), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { orgId, orgRole } = requireAccess(request);
+      const { user } = requireAuth(request);
+      const { limit, cursor } = request.query;
+      const rows = await listWorkspacesFor(
+        db,
+        catalogue,
+        { userId: user.id, orgId, orgRole },
+        { limit, after: decodeCursor(cursor) },
+      );
+      const result = page(rows, limit, (r) => r.workspace.id);
+      return {
+        items: result.items.map(({ workspace, role }) => {
+          const { organizationId: _, ...item } = presentWorkspace(workspace);
+          return { ...item, role };
+        }),
+        nextCursor: result.nextCursor,
+      };
+    },
+  );
+
+  app.get(
+    "/api/v1/workspaces/:ws",
+    {
+      config: { permission: "workspace.member" },
+      schema: {
+        tags,
+        summary: "A workspace, my effective role in it and the permissions that role holds",
+        params: WsParams,
+        response: {
+          200: Type.Object({
+            workspace: Workspace,
+            role: Type.String(),
+            permissions: Type.Array(Type.String()),
+          }),
+          ...problems(401, 404),
+        },
+      },
+    },
+    async (request) => {
+      const access = requireAccess(request);
+      const workspace = await getWorkspace(db, { orgId: access.orgId, workspaceId: request.params.ws });
+      return {
+        workspace: presentWorkspace(workspace),
+        role: access.effectiveRole ?? "",
+        permissions: permissionsOf(catalogue, access, "workspace"),
+      };
+    },
+  );
+
+  app.patch(
+    "/api/v1/workspaces/:ws",
+    {
+      config: { permission: "workspace.settings" },
+      schema: {
+        tags,
+        summary: "Change the workspace's name, timezone or language",
+        params: WsParams,
+        body: Type.Object({
+          name: Type.Optional(WorkspaceName),
+          timezone: Type.Optional(Timezone),
+          language: Type.Optional(Language),
+        }),
+        response: { 200: Type.Object({ workspace: Workspace }), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { orgId } = requireAccess(request);
+      const actor = actorOf(request);
+      const place = { orgId, workspaceId: request.params.ws };
+      const workspace = await db
+        .transaction()
+        .execute((tx) => updateWorkspace(tx, actor, place, request.body));
+      return { workspace: presentWorkspace(workspace) };
+    },
+  );
+
+  app.delete(
+    "/api/v1/workspaces/:ws",
+    {
+      config: { permission: "org.workspaces" },
+      schema: {
+        tags,
+        summary: "Delete the workspace and every membership in it",
+        params: WsParams,
+        response: { 204: Empty, ...problems(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { orgId } = requireAccess(request);
+      const actor = actorOf(request);
+      const place = { orgId, workspaceId: request.params.ws };
+      await db.transaction().execute((tx) => deleteWorkspace(tx, actor, place));
+      return sendEmpty(reply, 204);
+    },
+  );
+
+  app.get(
+    "/api/v1/workspaces/:ws/members",
+    {
+      config: { permission: "workspace.member" },
+      schema: {
+        tags,
+        summary: "The people with a direct role in the workspace; q matches name or e-mail",
+        params: WsParams,
+        querystring: Type.Object({
+          ...PageQuery.properties,
+          q: Type.Optional(Type.String({ maxLength: 200 })),
+          role: Type.Optional(WorkspaceRole),
+        }),
+        response: { 200: Page(Member), ...problems(401, 404) },
+      },
+    },
+    async (request) => {
+      const { orgId } = requireAccess(request);
+      const { limit, cursor, q, role } = request.query;
+      const rows = await listMemberRows(
+        db,
+        { orgId, workspaceId: request.params.ws },
+        { q, role, limit, after: decodeCursor(cursor) },
+      );
+      const result = page(rows, limit, (m) => m.userId);
+      return { items: result.items.map(presentMember), nextCursor: result.nextCursor };
+    },
+  );
+
+  app.put(
+    "/api/v1/workspaces/:ws/members/:user",
+    {
+      config: { permission: "workspace.users" },
+      schema: {
+        tags,
+        summary: "Give a member of the organisation a role in the workspace (201) or change their role (200)",
+        description:
+          "Answers 201 when the person was added to the workspace, 200 when their role was changed " +
+          "(or already was this one). Nobody grants a role above their own effective role (rule 1). " +
+          "A user who is not a member of this organisation answers 404 member_not_found.",
+        params: MemberParams,
+        body: Type.Object({ role: WorkspaceRole }),
+        response: {
+          200: Type.Object({ member: Member }),
+          201: Type.Object({ member: Member }),
+          ...problems(401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const access = requireAccess(request);
+      const actor = { ...actorOf(request), standing: access };
+      const place = { orgId: access.orgId, workspaceId: request.params.ws };
+      const { member, added } = await db.transaction().execute((tx) =>
+        putWorkspaceMember(tx, catalogue, actor, place, {
+          userId: request.params.user,
+          role: request.body.role,
+        }),
+      );
+      return reply.status(added ? 201 : 200).send({ member: presentMember(member) });
+    },
+  );
+
+  app.delete(
+    "/api/v1/workspaces/:ws/members/:user",
+    {
+      config: { permission: "workspace.users" },
+      schema: {
+        tags,
+        summary: "Take a person's role in this workspace away (they stay in the organisation)",
+        params: MemberParams,
+        response: { 204: Empty, ...problems(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const access = requireAccess(request);
+      const actor = { ...actorOf(request), standing: access };
+      const place = { orgId: access.orgId, workspaceId: request.params.ws };
+      await db
+        .transaction()
+        .execute((tx) => removeWorkspaceMember(tx, catalogue, actor, place, request.params.user));
+      return sendEmpty(reply, 204);
+    },
+  );
+
+  app.post(
+    "/api/v1/workspaces/:ws/authorize",
+    {
+      config: { permission: "workspace.member" },
+      schema: {
+        tags,
+        summary: "May this person (default: me) do this in the workspace? With the reason in words",
+        description:
+          "Asking about another user needs workspace.users. A user outside the organisation (or " +
+          'unknown) gets allowed false, role null, reason "not a member of this organisation".',
+        params: WsParams,
+        body: Type.Object({
+          permission: Type.String({ minLength: 1, maxLength: 200 }),
+          userId: Type.Optional(Id),
+        }),
+        response: {
+          200: Type.Object({
+            allowed: Type.Boolean(),
+            role: Type.Union([Type.String(), Type.Null()]),
+            reason: Type.String(),
+          }),
+          ...problems(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const access = requireAccess(request);
+      const { user } = requireAuth(request);
+      return authorizeInWorkspace(
+        db,
+        catalogue,
+        { userId: user.id, standing: access },
+        request.params.ws,
+        request.body,
+      );
+    },
+  );
+}
