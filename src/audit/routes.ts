@@ -1,5 +1,71 @@
-// HTTP only: schemas in, schemas out. The rules live in operations.ts.
+// HTTP only: schemas in, schemas out. The rules live in operations.ts, the SQL in queries.ts.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { AppError } from "../http/errors.js";
+import { requireAccess } from "../http/guard.js";
+import { decodeCursor, encodeCursor, Page, PageQuery, problems, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import { listAuditEvents, parseAuditKey, presentAuditEvent } from "./queries.js";
 
-export async function auditRoutes(_fastify: FastifyInstance, _services: Services): Promise<void> {}
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const AuditEvent = Type.Object({
+  id: Type.String(),
+  at: Timestamp,
+  actorId: NullableString,
+  actorName: Type.Union([Type.String(), Type.Null()], {
+    description: "The actor's name when it happened; kept after they are gone",
+  }),
+  action: Type.String({ examples: ["member.added"] }),
+  targetType: Type.String(),
+  targetId: NullableString,
+  data: Type.Record(Type.String(), Type.Unknown()),
+});
+
+const AuditQuery = Type.Object({
+  ...PageQuery.properties,
+  action: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      pattern: "^[a-z_]+(\\.[a-z_]+)*(\\.\\*?)?$",
+      description:
+        "An exact action (`member.added`), or every action beginning with a prefix when it ends in `.*` or `.` (`member.*`)",
+    }),
+  ),
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "An actor's user id" })),
+});
+
+export async function auditRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ["audit"];
+
+  app.get(
+    "/api/v1/orgs/:org/audit",
+    {
+      config: { permission: "org.users" },
+      schema: {
+        tags,
+        summary: "The organisation's audit log, newest first",
+        params: Type.Object({ org: Type.String({ maxLength: 100 }) }),
+        querystring: AuditQuery,
+        response: { 200: Page(AuditEvent), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { orgId } = requireAccess(request);
+      const { limit, cursor, action, actor } = request.query;
+      const after = decodeCursor(cursor);
+      if (after !== undefined && !parseAuditKey(after)) {
+        throw new AppError("validation_failed", "The cursor is not one this server gave", [
+          { field: "cursor", message: "is not a cursor from a previous page" },
+        ]);
+      }
+      const result = await listAuditEvents(services.db, orgId, { action, actorId: actor, limit, after });
+      return {
+        items: result.events.map(presentAuditEvent),
+        nextCursor: result.next === null ? null : encodeCursor(result.next),
+      };
+    },
+  );
+}

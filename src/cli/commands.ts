@@ -56,6 +56,18 @@ export const commands: Record<string, Command> = {
         logger.info({ migration: m.version }, `applied ${m.name}`),
       );
       logger.info({ applied: applied.length }, `database ready: ${where(config)}`);
+      // pg_database.datctype, not current_setting('lc_ctype'): the setting is gone in PostgreSQL 16+.
+      const ctype = (
+        await database.pool.query<{ c: string }>(
+          "SELECT datctype AS c FROM pg_database WHERE datname = current_database()",
+        )
+      ).rows[0]?.c;
+      if (ctype === "C" || ctype === "POSIX") {
+        logger.warn(
+          { lc_ctype: ctype },
+          "the database's character type is C: member search folds only ASCII letters to lower case; create it with a UTF-8 locale (e.g. C.UTF-8)",
+        );
+      }
       const app = await buildApp({ config, database, logger });
       await syncWorkspaceRoles(database.db, app.services.catalogue);
       await app.fastify.listen({ port: config.port, host: config.host });
@@ -155,6 +167,26 @@ ${CONFIG_HELP}`,
       });
       return 0;
     },
+  },
+
+  "export-audit": {
+    summary: "Write an organisation's audit log, oldest first, as JSON Lines or CSV",
+    usage: `Usage: rollcall export-audit --org ORG_ID --format jsonl|csv [--out FILE] [--since ISO] [--until ISO]
+
+Writes every audit event of the organisation, oldest first, to FILE (or standard output).
+
+  --org ID       the organisation (its id, as in GET /api/v1/me)
+  --format F     jsonl: one JSON object per line, with the fields of GET /api/v1/orgs/{org}/audit
+                 csv: a header row, then id,at,actorId,actorName,action,targetType,targetId,data
+                 (RFC 4180 quoting, CRLF line ends; data is the event's JSON)
+  --out FILE     write to FILE (replaced if it exists) and report progress on standard error
+  --since ISO    only events at or after this time (e.g. 2025-01-01 or 2025-01-01T09:00:00Z)
+  --until ISO    only events before this time
+
+Exit codes: 0 done, 1 no such organisation (or the export failed), 2 bad flags.
+${CONFIG_HELP}`,
+    // Loaded on use: the export module is only needed by this command.
+    run: async (args) => (await import("../audit/export.js")).runExportAudit(args),
   },
 };
 
