@@ -26,10 +26,18 @@ describe(`testDatabase (${TEST_TARGET})`, () => {
     assert.equal(a.database.kind, TEST_TARGET);
   });
 
-  test("is empty", async () => {
+  test("is empty but for the reference data the migrations seed", async () => {
+    const roles = await a.database.pool.query<{ name: string }>(
+      "SELECT name FROM workspace_roles ORDER BY name",
+    );
+    assert.deepEqual(
+      roles.rows.map((r) => r.name),
+      ["admin", "agent", "editor", "viewer"],
+    );
     const tables = await a.database.pool.query<{ name: string }>(
       `SELECT quote_ident(table_name) AS name FROM information_schema.tables
-        WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
+        WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
+          AND table_name NOT IN ('schema_migrations', 'workspace_roles')`,
     );
     assert.ok(tables.rows.length > 0, "the migrations create tables");
     for (const { name } of tables.rows) {
