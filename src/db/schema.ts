@@ -103,6 +103,42 @@ export interface MailOutboxTable {
   sent_at: Date | null;
 }
 
+export interface InvitationsTable {
+  id: string;
+  org_id: string;
+  delivery: "email" | "link";
+  email: string | null;
+  role: string;
+  token_hash: Buffer;
+  status: ColumnType<
+    "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired",
+    "pending" | undefined,
+    "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired"
+  >;
+  uses: Generated<number>;
+  max_uses: number;
+  invited_by: string | null;
+  invited_by_name: string;
+  mail_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface InvitationWorkspacesTable {
+  org_id: string;
+  invitation_id: string;
+  workspace_id: string;
+  role: string;
+}
+
+export interface InvitationUsesTable {
+  org_id: string;
+  invitation_id: string;
+  user_id: string;
+  used_at: CreatedAt;
+}
+
 export interface WorkspaceRolesTable {
   name: string;
 }
@@ -126,6 +162,9 @@ export interface DB {
   mail_outbox: MailOutboxTable;
   schema_migrations: SchemaMigrationsTable;
   workspace_roles: WorkspaceRolesTable;
+  invitations: InvitationsTable;
+  invitation_workspaces: InvitationWorkspacesTable;
+  invitation_uses: InvitationUsesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,0 +1,187 @@
+// Invitations: what both their management (create, list, cancel, resend) and their use (lookup,
+// accept, decline, sign-up) need — the token, the status as people see it, and the shape that
+// leaves the server.
+import { sql } from "kysely";
+import type { Queryable } from "../db/index.js";
+import { AppError } from "../http/errors.js";
+import { newSecret, SECRET_PATTERN, sha256 } from "../tokens.js";
+
+export type Delivery = "email" | "link";
+export type InvitationStatus = "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired";
+
+export const DEFAULT_LIFETIME_HOURS = 168;
+export const MAX_LIFETIME_HOURS = 720;
+export const MAX_LINK_USES = 1000;
+export const MAX_PENDING_PER_ORG = 1000;
+
+export interface InvitationRow {
+  id: string;
+  org_id: string;
+  delivery: Delivery;
+  email: string | null;
+  role: string;
+  status: InvitationStatus;
+  uses: number;
+  max_uses: number;
+  invited_by: string | null;
+  invited_by_name: string;
+  mail_id: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export interface Grant {
+  workspaceId: string;
+  name: string;
+  role: string;
+}
+
+/** A new token (256 bits, DESIGN rule 4) and the hash that is all the database keeps. */
+export function newInvitationToken(): { token: string; hash: Buffer } {
+  const token = newSecret();
+  return { token, hash: sha256(token) };
+}
+
+export function invitationUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/invite/${token}`;
+}
+
+/** The status people see: a pending invitation past its expiry is expired, with no job to run. */
+export function effectiveStatus(
+  row: Pick<InvitationRow, "status" | "expires_at">,
+  now = new Date(),
+): InvitationStatus {
+  return row.status === "pending" && row.expires_at.getTime() <= now.getTime() ? "expired" : row.status;
+}
+
+/** The same, in SQL, for filtering lists by status. */
+export const STATUS_SQL = sql<InvitationStatus>`CASE WHEN i.status = 'pending' AND i.expires_at <= now() THEN 'expired' ELSE i.status END`;
+
+/** `b***@example.org`: enough for the invitee to recognise, too little to learn the address. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf("@");
+  if (at < 1) return "***";
+  return `${email[0]}***${email.slice(at)}`;
+}
+
+/** The 410 that a used-up, cancelled, declined or expired invitation answers (DESIGN rule 5). */
+export function goneError(status: InvitationStatus): AppError | null {
+  switch (status) {
+    case "accepted":
+    case "exhausted":
+      return new AppError(
+        "invitation_used",
+        "This invitation has already been used. Ask whoever invited you for a new one.",
+      );
+    case "cancelled":
+      return new AppError(
+        "invitation_cancelled",
+        "This invitation was cancelled. Ask whoever invited you for a new one.",
+      );
+    case "declined":
+      return new AppError("invitation_declined", "This invitation was declined.");
+    case "expired":
+      return new AppError(
+        "invitation_expired",
+        "This invitation has expired. Ask whoever invited you to send it again.",
+      );
+    default:
+      return null;
+  }
+}
+
+const COLUMNS = [
+  "i.id",
+  "i.org_id",
+  "i.delivery",
+  "i.email",
+  "i.role",
+  "i.status",
+  "i.uses",
+  "i.max_uses",
+  "i.invited_by",
+  "i.invited_by_name",
+  "i.mail_id",
+  "i.created_at",
+  "i.expires_at",
+] as const;
+
+/**
+ * The invitation a token names, or 404 invitation_not_found. With `lock`, the row is locked for
+ * the caller's transaction, so that concurrent accepts take turns (DESIGN rule 5).
+ */
+export async function findByToken(
+  db: Queryable,
+  token: string,
+  options: { lock?: boolean } = {},
+): Promise<InvitationRow> {
+  if (!SECRET_PATTERN.test(token))
+    throw new AppError("invitation_not_found", "This invitation link is not valid.");
+  let q = db
+    .selectFrom("invitations as i")
+    .select([...COLUMNS])
+    .where("i.token_hash", "=", sha256(token));
+  if (options.lock) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  if (!row) throw new AppError("invitation_not_found", "This invitation link is not valid.");
+  return row as InvitationRow;
+}
+
+/** The workspaces each invitation grants, with their names, in one query. */
+export async function grantsOf(
+  db: Queryable,
+  orgId: string,
+  invitationIds: string[],
+): Promise<Map<string, Grant[]>> {
+  const map = new Map<string, Grant[]>(invitationIds.map((id) => [id, []]));
+  if (invitationIds.length === 0) return map;
+  const rows = await db
+    .selectFrom("invitation_workspaces as g")
+    .innerJoin("workspaces as w", (j) =>
+      j.onRef("w.org_id", "=", "g.org_id").onRef("w.id", "=", "g.workspace_id"),
+    )
+    .select(["g.invitation_id", "g.workspace_id", "w.name", "g.role"])
+    .where("g.org_id", "=", orgId)
+    .where("g.invitation_id", "in", invitationIds)
+    .orderBy("w.name")
+    .execute();
+  for (const r of rows)
+    map.get(r.invitation_id)?.push({ workspaceId: r.workspace_id, name: r.name, role: r.role });
+  return map;
+}
+
+export interface MailState {
+  status: "queued" | "sent" | "failed";
+  lastError: string | null;
+}
+
+/** The delivery state of each invitation's latest mail, in one query. */
+export async function mailStates(db: Queryable, mailIds: string[]): Promise<Map<string, MailState>> {
+  const map = new Map<string, MailState>();
+  if (mailIds.length === 0) return map;
+  const rows = await db
+    .selectFrom("mail_outbox")
+    .select(["id", "status", "last_error"])
+    .where("id", "in", mailIds)
+    .execute();
+  for (const r of rows) map.set(r.id, { status: r.status, lastError: r.last_error });
+  return map;
+}
+
+/** An invitation as it leaves the server (DESIGN §4): never the token or its hash. */
+export function presentInvitation(row: InvitationRow, grants: Grant[], mail: MailState | undefined) {
+  return {
+    id: row.id,
+    delivery: row.delivery,
+    email: row.email,
+    role: row.role,
+    workspaces: grants.map((g) => ({ id: g.workspaceId, name: g.name, role: g.role })),
+    status: effectiveStatus(row),
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    invitedBy: { id: row.invited_by, name: row.invited_by_name },
+    uses: row.uses,
+    maxUses: row.max_uses,
+    mail: row.delivery === "email" ? (mail ?? null) : null,
+  };
+}
