@@ -15,6 +15,8 @@ import { operationsRoutes } from "./http/operations-routes.js";
 import { registerProblemHandlers } from "./http/problem.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { validatorCompiler } from "./http/validation.js";
+import { invitationJoinRoutes } from "./invitations/join-routes.js";
+import { invitationManagementRoutes } from "./invitations/manage-routes.js";
 import { registerMailMetrics } from "./mail/metrics.js";
 import { createMailTransport, type MailTransport } from "./mail/transport.js";
 import { MailWorker } from "./mail/worker.js";
@@ -132,6 +134,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await orgRoutes(scope, services);
     await workspaceRoutes(scope, services);
     await auditRoutes(scope, services);
+    await invitationManagementRoutes(scope, services);
+    await invitationJoinRoutes(scope, services);
   });
   await fastify.ready();
 
