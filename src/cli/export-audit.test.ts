@@ -1,48 +1,17 @@
 // `rollcall export-audit`, run as a real process against a real database (an on-disk PGlite
 // directory, or a fresh database on the PostgreSQL server when TEST_TARGET=postgres).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
+import { rollcall } from "../../test/helpers/cli.js";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
 import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
 import { type Database, openDatabase } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function rollcall(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
-      env: { ...process.env, LOG_LEVEL: "warn", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** RFC 4180, written out independently of the exporter: quoted fields may hold , " and line breaks. */
 function parseCsv(text: string): string[][] {
