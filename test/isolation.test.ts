@@ -10,6 +10,8 @@ let t: TestApp;
 let a: SignedUp & { orgId: string; workspaceId: string };
 let b: SignedUp & { orgId: string; workspaceId: string };
 let bMember: SignedUp;
+/** An invitation of B's, pending, for the :id of /api/v1/invitations/... routes. */
+let bInvitationId: string;
 
 async function tenant(name: string) {
   const u = await buildUser(t, { name, organizationName: `${name} Org` });
@@ -37,6 +39,12 @@ before(async () => {
     .insertInto("workspace_memberships")
     .values({ org_id: b.orgId, workspace_id: b.workspaceId, user_id: bMember.userId, role: "editor" })
     .execute();
+  const invitation = await t.request("POST", `/api/v1/orgs/${b.orgId}/invitations`, {
+    token: b.token,
+    body: { delivery: "link", role: "member", workspaces: [{ workspaceId: b.workspaceId, role: "viewer" }] },
+  });
+  assert.equal(invitation.status, 201, invitation.text);
+  bInvitationId = invitation.json.invitation.id;
 });
 after(async () => {
   await t.close();
@@ -50,7 +58,9 @@ function values(url: string): Record<string, { own: string; theirs: string; none
     user: { own: a.userId, theirs: bMember.userId, none: "usr_00000000000000000000000000" },
     id: url.startsWith("/api/v1/me/sessions")
       ? { own: a.sessionId, theirs: bMember.sessionId, none: "ses_00000000000000000000000000" }
-      : { own: "", theirs: "", none: "" },
+      : url.startsWith("/api/v1/invitations/")
+        ? { own: "", theirs: bInvitationId, none: "inv_00000000000000000000000000" }
+        : { own: "", theirs: "", none: "" },
   };
 }
 

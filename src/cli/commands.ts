@@ -188,6 +188,121 @@ ${CONFIG_HELP}`,
     // Loaded on use: the export module is only needed by this command.
     run: async (args) => (await import("../audit/export.js")).runExportAudit(args),
   },
+
+  invite: {
+    summary: "Invite someone to an organisation, by e-mail or as a shareable link",
+    usage: `Usage: rollcall invite --org ORG_ID --email ADDRESS --role ROLE [--workspace WS_ID:ROLE ...] [--expires-hours N]
+       rollcall invite --org ORG_ID --link --role ROLE [--max-uses N] [--workspace WS_ID:ROLE ...] [--expires-hours N]
+
+Creates an invitation as the operator (no role check: you hold the database) and prints its id.
+
+  --org ID             the organisation (its id, as in GET /api/v1/me)
+  --email ADDRESS      e-mail delivery: a single-use link is mailed to ADDRESS (queued here,
+                       delivered by the running server's mail worker)
+  --link               link delivery: prints the link, once; share it yourself
+  --role ROLE          the organisation role: owner, admin or member
+  --workspace WS:ROLE  also grant workspace WS with ROLE (repeatable)
+  --expires-hours N    lifetime in hours, 1 to 720 (default 168)
+  --max-uses N         link delivery only: how many people may join through it, 1 to 1000 (default 1)
+
+Exit codes: 0 done, 1 refused (no such organisation or workspace, a pending invitation, …), 2 bad flags.
+${CONFIG_HELP}`,
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        strict: true,
+        options: {
+          org: { type: "string" },
+          email: { type: "string" },
+          link: { type: "boolean", default: false },
+          role: { type: "string" },
+          workspace: { type: "string", multiple: true, default: [] },
+          "expires-hours": { type: "string" },
+          "max-uses": { type: "string" },
+        },
+      });
+      const problems: string[] = [];
+      const wholeNumber = (flag: string, text: string | undefined, min: number, max: number) => {
+        if (text === undefined) return undefined;
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || n < min || n > max)
+          problems.push(`--${flag} must be a whole number from ${min} to ${max}`);
+        return n;
+      };
+      if (!values.org) problems.push("--org is required");
+      if (!values.role) problems.push("--role is required");
+      if (values.link === (values.email !== undefined))
+        problems.push("give either --email ADDRESS or --link");
+      const expiresInHours = wholeNumber("expires-hours", values["expires-hours"], 1, 720);
+      const maxUses = wholeNumber("max-uses", values["max-uses"], 1, 1000);
+      if (maxUses !== undefined && !values.link) problems.push("--max-uses is for --link invitations");
+      const workspaces = values.workspace.map((w) => {
+        const at = w.lastIndexOf(":");
+        if (at < 1 || at === w.length - 1) problems.push(`--workspace ${w}: expected WS_ID:ROLE`);
+        return { workspaceId: w.slice(0, at), role: w.slice(at + 1) };
+      });
+      if (problems.length || !values.org || !values.role) {
+        for (const p of problems) err(`error: ${p}`);
+        err("Run `rollcall invite --help` for usage.");
+        return 2;
+      }
+      const orgId = values.org;
+      const role = values.role;
+      const config = loadConfig();
+      const { loadCatalogue } = await import("../access/catalogue.js");
+      const { createInvitation } = await import("../invitations/manage.js");
+      const { AppError } = await import("../http/errors.js");
+      const catalogue = loadCatalogue(config.rolesFile);
+      return withDatabase(config, async (database) => {
+        await migrate(database.pool);
+        await syncWorkspaceRoles(database.db, catalogue);
+        const org = await database.db
+          .selectFrom("organizations")
+          .select("name")
+          .where("id", "=", orgId)
+          .executeTakeFirst();
+        if (!org) {
+          err(`error: there is no organisation ${orgId} in ${where(config)}`);
+          return 1;
+        }
+        try {
+          const result = await database.db.transaction().execute((tx) =>
+            createInvitation(
+              tx,
+              { catalogue, publicUrl: config.publicUrl },
+              { id: null, name: "rollcall invite", ip: null },
+              { kind: "operator", displayName: `The ${org.name} administrator` },
+              {
+                orgId,
+                delivery: values.link ? "link" : "email",
+                email: values.email,
+                role,
+                workspaces,
+                expiresInHours,
+                maxUses,
+              },
+            ),
+          );
+          const { row } = result;
+          out(
+            `Created invitation ${row.id} to "${org.name}" as ${row.role}, expiring ${row.expires_at.toISOString()}.`,
+          );
+          if (result.url) {
+            out(`Share this link (it is shown only now; up to ${row.max_uses} use(s)):`);
+            out(`  ${result.url}`);
+          } else {
+            out(`Mail queued to ${row.email}; the server's mail worker delivers it.`);
+          }
+          return 0;
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          const fields = e.errors?.map((f) => ` (${f.field}: ${f.message})`).join("") ?? "";
+          err(`error: ${e.code}: ${e.message}${fields}`);
+          return e.code === "validation_failed" ? 2 : 1;
+        }
+      });
+    },
+  },
 };
 
 export function mainHelp(): string {

@@ -1,8 +1,282 @@
-// HTTP only: schemas in, schemas out. The rules live in the operations.
-import type { FastifyInstance } from "fastify";
+// HTTP only: schemas in, schemas out. The rules live in manage.ts.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { type Static, Type } from "typebox";
+import type { Actor } from "../audit/operations.js";
+import { requireAccess, requireAuth } from "../http/guard.js";
+import { decodeCursor, Email, Empty, Page, page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import {
+  cancelInvitation,
+  createInvitation,
+  listInvitations,
+  type ManageContext,
+  type ManagedInvitation,
+  resendInvitation,
+} from "./manage.js";
+import {
+  DEFAULT_LIFETIME_HOURS,
+  MAX_LIFETIME_HOURS,
+  MAX_LINK_USES,
+  type MailState,
+  presentInvitation,
+} from "./model.js";
+
+const Id = Type.String({ minLength: 1, maxLength: 100 });
+const STATUSES = ["pending", "accepted", "exhausted", "cancelled", "declined", "expired"] as const;
+const Status = Type.Enum([...STATUSES]);
+const Delivery = Type.Enum(["email", "link"], {
+  description: "email: Rollcall mails a single-use link to the address; link: the inviter shares it",
+});
+const ExpiresInHours = Type.Integer({
+  minimum: 1,
+  maximum: MAX_LIFETIME_HOURS,
+  description: `Hours until the invitation expires (default ${DEFAULT_LIFETIME_HOURS})`,
+});
+const MaxUses = Type.Integer({
+  minimum: 1,
+  maximum: MAX_LINK_USES,
+  description: "How many people may join through a link invitation (default 1); e-mail invitations: 1",
+});
+
+const Invitation = Type.Object({
+  id: Type.String(),
+  delivery: Delivery,
+  email: Type.Union([Type.String(), Type.Null()]),
+  role: Type.String(),
+  workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() })),
+  status: Status,
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  invitedBy: Type.Object({ id: Type.Union([Type.String(), Type.Null()]), name: Type.String() }),
+  uses: Type.Integer(),
+  maxUses: Type.Integer(),
+  mail: Type.Union([
+    Type.Object({
+      status: Type.Enum(["queued", "sent", "failed"]),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+});
+
+const Created = Type.Object({
+  invitation: Invitation,
+  url: Type.Optional(
+    Type.String({ description: "Link delivery only, shown once: PUBLIC_URL/invite/{token}" }),
+  ),
+});
+
+const ListQuery = Type.Object({
+  status: Type.Optional(Status),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+});
+
+function actorOf(request: FastifyRequest): Actor {
+  const { user } = requireAuth(request);
+  return { id: user.id, name: user.name, ip: request.ip };
+}
+
+function present(result: ManagedInvitation) {
+  const invitation = presentInvitation(result.row, result.grants, result.mail);
+  return result.url ? { invitation, url: result.url } : { invitation };
+}
 
 export async function invitationManagementRoutes(
-  _fastify: FastifyInstance,
-  _services: Services,
-): Promise<void> {}
+  fastify: FastifyInstance,
+  services: Services,
+): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { catalogue, config, db } = services;
+  const tags = ["invitations"];
+  const OrgRole = Type.Enum(
+    catalogue.orgRoles.map((r) => r.name),
+    { description: "An organisation role" },
+  );
+  const WorkspaceRole = Type.Enum(
+    catalogue.workspaceRoles.map((r) => r.name),
+    { description: "A workspace role of the catalogue" },
+  );
+  const ctx: ManageContext = {
+    catalogue,
+    publicUrl: config.publicUrl,
+    rateLimit: { limiter: services.limiter, limit: config.rateLimits.invitationsOrg },
+  };
+
+  async function created(result: ManagedInvitation) {
+    if (result.mailQueued) services.wakeMail();
+    return present(result);
+  }
+
+  app.post(
+    "/api/v1/orgs/:org/invitations",
+    {
+      config: { permission: "org.users" },
+      schema: {
+        tags,
+        summary: "Invite someone to the organisation, by e-mail or as a shareable link",
+        params: Type.Object({ org: Id }),
+        body: Type.Object({
+          delivery: Type.Optional(Delivery),
+          email: Type.Optional(Email),
+          role: OrgRole,
+          workspaces: Type.Optional(
+            Type.Array(Type.Object({ workspaceId: Id, role: WorkspaceRole }), { maxItems: 200 }),
+          ),
+          expiresInHours: Type.Optional(ExpiresInHours),
+          maxUses: Type.Optional(MaxUses),
+        }),
+        response: { 201: Created, ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, orgRole } = requireAccess(request);
+      const { user } = requireAuth(request);
+      const result = await db
+        .transaction()
+        .execute((tx) =>
+          createInvitation(
+            tx,
+            ctx,
+            actorOf(request),
+            { kind: "member", userId: user.id, orgRole },
+            { orgId, ...request.body },
+          ),
+        );
+      return reply.status(201).send(await created(result));
+    },
+  );
+
+  app.post(
+    "/api/v1/workspaces/:ws/invitations",
+    {
+      config: { permission: "workspace.users" },
+      schema: {
+        tags,
+        summary: "Invite someone into this workspace; they join the organisation as member",
+        params: Type.Object({ ws: Id }),
+        body: Type.Object({
+          delivery: Type.Optional(Delivery),
+          email: Type.Optional(Email),
+          role: WorkspaceRole,
+          expiresInHours: Type.Optional(ExpiresInHours),
+          maxUses: Type.Optional(MaxUses),
+        }),
+        response: { 201: Created, ...problems(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { orgId, orgRole } = requireAccess(request);
+      const { user } = requireAuth(request);
+      const { role, ...rest } = request.body;
+      const result = await db.transaction().execute((tx) =>
+        createInvitation(
+          tx,
+          ctx,
+          actorOf(request),
+          { kind: "member", userId: user.id, orgRole },
+          {
+            orgId,
+            ...rest,
+            role: "member",
+            workspaces: [{ workspaceId: request.params.ws, role }],
+          },
+        ),
+      );
+      return reply.status(201).send(await created(result));
+    },
+  );
+
+  async function listed(orgId: string, query: Static<typeof ListQuery>, workspaceId?: string) {
+    const { limit, cursor, status } = query;
+    const { rows, grants, mail } = await listInvitations(db, orgId, {
+      status,
+      workspaceId,
+      limit,
+      after: decodeCursor(cursor),
+    });
+    const result = page(rows, limit, (r) => r.id);
+    return {
+      items: result.items.map((r) =>
+        presentInvitation(
+          r,
+          grants.get(r.id) ?? [],
+          r.mail_id ? (mail.get(r.mail_id) as MailState | undefined) : undefined,
+        ),
+      ),
+      nextCursor: result.nextCursor,
+    };
+  }
+
+  app.get(
+    "/api/v1/orgs/:org/invitations",
+    {
+      config: { permission: "org.users" },
+      schema: {
+        tags,
+        summary: "The organisation's invitations, newest first; status is as people see it (expiry included)",
+        params: Type.Object({ org: Id }),
+        querystring: ListQuery,
+        response: { 200: Page(Invitation), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => listed(requireAccess(request).orgId, request.query),
+  );
+
+  app.get(
+    "/api/v1/workspaces/:ws/invitations",
+    {
+      config: { permission: "workspace.users" },
+      schema: {
+        tags,
+        summary: "The invitations that grant this workspace, newest first",
+        params: Type.Object({ ws: Id }),
+        querystring: ListQuery,
+        response: { 200: Page(Invitation), ...problems(401, 403, 404) },
+      },
+    },
+    async (request) => listed(requireAccess(request).orgId, request.query, request.params.ws),
+  );
+
+  app.post(
+    "/api/v1/invitations/:id/resend",
+    {
+      // "As for creating it": decided by the operation from the invitation's organisation.
+      config: { permission: "session" },
+      schema: {
+        tags,
+        summary: "New token (the old link dies), new expiry, and for e-mail a new mail",
+        params: Type.Object({ id: Id }),
+        response: { 200: Created, ...problems(401, 403, 404, 409, 410) },
+      },
+    },
+    async (request) => {
+      const { user } = requireAuth(request);
+      const result = await db
+        .transaction()
+        .execute((tx) => resendInvitation(tx, ctx, actorOf(request), user.id, request.params.id));
+      return created(result);
+    },
+  );
+
+  app.delete(
+    "/api/v1/invitations/:id",
+    {
+      config: { permission: "session" },
+      schema: {
+        tags,
+        summary: "Cancel the invitation: its link stops working",
+        params: Type.Object({ id: Id }),
+        response: { 204: Empty, ...problems(401, 403, 404, 410) },
+      },
+    },
+    async (request, reply) => {
+      const { user } = requireAuth(request);
+      await db
+        .transaction()
+        .execute((tx) => cancelInvitation(tx, catalogue, actorOf(request), user.id, request.params.id));
+      return sendEmpty(reply, 204);
+    },
+  );
+}

@@ -19,6 +19,27 @@ const EXAMPLES: MailTemplate[] = [
     loginUrl: "https://rollcall.example/login",
     resetUrl: "https://rollcall.example/reset",
   },
+  {
+    kind: "invitation",
+    inviterName: "Olive",
+    organizationName: "Field Ops",
+    role: "admin",
+    workspaces: [{ name: "North", role: "member" }],
+    url: "https://rollcall.example/invite/abc?x=1&y=2",
+    expiresAt: "2026-11-29T20:15:00.000Z",
+    recipientEmail: "ada@example.org",
+  },
+  {
+    kind: "member_joined",
+    recipientName: "Ada",
+    memberName: "Bob",
+    memberEmail: "bob@example.org",
+    organizationName: "Field Ops",
+    role: "member",
+    workspaces: [],
+    joinedAt: "2026-11-22T08:05:00.000Z",
+    membersUrl: "https://rollcall.example/orgs/field-ops/members",
+  },
 ];
 
 /** The URLs a template is about, which each body must carry. */
@@ -29,6 +50,10 @@ function urlsOf(t: MailTemplate): string[] {
       return [t.url];
     case "account_exists":
       return [t.loginUrl, t.resetUrl];
+    case "invitation":
+      return [t.url];
+    case "member_joined":
+      return [t.membersUrl];
   }
 }
 
@@ -37,7 +62,8 @@ describe("renderMail", () => {
     test(`${template.kind}: every URL is in the text body and, escaped, in an href of the HTML body`, () => {
       const mail = renderMail(template);
       assert.ok(mail.subject.length > 0);
-      assert.ok(mail.text.includes("Hello Ada,"));
+      // An invitation goes to an address, not yet to a person with a name.
+      assert.ok(mail.text.startsWith(template.kind === "invitation" ? "Hello," : "Hello Ada,"));
       for (const url of urlsOf(template)) {
         assert.ok(mail.text.includes(url), `text body lacks ${url}`);
         assert.ok(mail.html.includes(`href="${escapeHtml(url)}"`), `html body lacks a link to ${url}`);
@@ -97,5 +123,64 @@ describe("renderMail", () => {
     const reset = renderMail({ kind: "password_reset", name: "Ada", url: RESET_URL, expiresInMinutes: 30 });
     assert.ok(reset.text.includes("expires in 30 minutes"));
     assert.ok(reset.html.includes("expires in 30 minutes"));
+  });
+});
+
+describe("invitation mails", () => {
+  const invitation: MailTemplate<"invitation"> = {
+    kind: "invitation",
+    inviterName: "Olive",
+    organizationName: "Field Ops",
+    role: "admin",
+    workspaces: [
+      { name: "North", role: "member" },
+      { name: "South & <East>", role: "admin" },
+    ],
+    url: "https://rollcall.example/invite/t0k3n",
+    expiresAt: "2026-11-29T20:15:00.000Z",
+    recipientEmail: "ada@example.org",
+  };
+
+  test("invitation: who, to what, as what, the link, the expiry, and what to do if unexpected", () => {
+    const mail = renderMail(invitation);
+    assert.equal(mail.subject, "Olive invited you to join Field Ops");
+    for (const body of [mail.text, mail.html]) {
+      assert.ok(body.includes("Olive invited you"));
+      assert.ok(body.includes("ada@example.org"));
+      assert.ok(body.includes("Field Ops on Rollcall as an admin"));
+      assert.ok(body.includes("North (member)"));
+      assert.ok(body.includes("Sunday 29 November 2026, 20:15 UTC"));
+      assert.ok(body.includes("If you were not expecting this, ignore this mail"));
+    }
+    assert.ok(mail.text.includes("South & <East> (admin)"));
+    assert.ok(mail.html.includes("South &amp; &lt;East&gt; (admin)"));
+    assert.ok(mail.text.includes(invitation.url));
+  });
+
+  test("invitation: an inviter name cannot inject a header", () => {
+    const mail = renderMail({ ...invitation, inviterName: "Olive\r\nBcc: x@example.org" });
+    assert.equal(mail.subject, "Olive Bcc: x@example.org invited you to join Field Ops");
+  });
+
+  test("member_joined: subject, who, role, workspaces, when, link to the members", () => {
+    const mail = renderMail({
+      kind: "member_joined",
+      recipientName: "Olive",
+      memberName: "Bob",
+      memberEmail: "bob@example.org",
+      organizationName: "Field Ops",
+      role: "member",
+      workspaces: [{ name: "North", role: "viewer" }],
+      joinedAt: "2026-11-22T08:05:00.000Z",
+      membersUrl: "https://rollcall.example/orgs/field-ops/members",
+    });
+    assert.equal(mail.subject, "Bob joined Field Ops");
+    for (const body of [mail.text, mail.html]) {
+      assert.ok(body.includes("Hello Olive,"));
+      assert.ok(body.includes("Bob (bob@example.org) joined Field Ops as a member"));
+      assert.ok(body.includes("North (viewer)"));
+      assert.ok(body.includes("22 November 2026, 08:05 UTC"));
+      assert.ok(body.includes("https://rollcall.example/orgs/field-ops/members"));
+    }
   });
 });

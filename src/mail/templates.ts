@@ -11,6 +11,29 @@ export interface MailTemplateData {
   set_password: { name: string; organizationName: string; url: string; expiresInHours: number };
   /** Someone tried to sign up with an address that already has an account (rule 11). */
   account_exists: { name: string; loginUrl: string; resetUrl: string };
+  /** An invitation sent to an address (DESIGN §4 Invitations, delivery "email"). */
+  invitation: {
+    inviterName: string;
+    organizationName: string;
+    role: string;
+    workspaces: { name: string; role: string }[];
+    url: string;
+    /** ISO 8601. */
+    expiresAt: string;
+    recipientEmail: string;
+  };
+  /** Someone accepted an invitation; sent to the people who manage the organisation's members. */
+  member_joined: {
+    recipientName: string;
+    memberName: string;
+    memberEmail: string;
+    organizationName: string;
+    role: string;
+    workspaces: { name: string; role: string }[];
+    /** ISO 8601. */
+    joinedAt: string;
+    membersUrl: string;
+  };
 }
 
 export type MailKind = keyof MailTemplateData;
@@ -72,6 +95,29 @@ const RENDERERS: { [K in MailKind]: (data: MailTemplate<K>) => MailContent } = {
     secondary: { label: "Forgot your password? Reset it here:", url: d.resetUrl },
     outro: ["If it was not you, you can ignore this e-mail: nothing has changed on your account."],
   }),
+  invitation: (d) => ({
+    subject: `${oneLine(d.inviterName) || "Someone"} invited you to join ${d.organizationName}`,
+    greeting: "Hello,",
+    intro: [
+      `${oneLine(d.inviterName) || "Someone"} invited you (${d.recipientEmail}) to join ${d.organizationName} on Rollcall as ${article(d.role)} ${d.role}.`,
+      ...workspaceLines(d.workspaces, "You will also get access to these workspaces:"),
+    ],
+    action: { label: "Accept the invitation", url: d.url },
+    outro: [
+      `This invitation expires on ${utcDate(d.expiresAt)}.`,
+      "If you were not expecting this, ignore this mail: nothing happens unless you accept.",
+    ],
+  }),
+  member_joined: (d) => ({
+    subject: `${d.memberName} joined ${d.organizationName}`,
+    greeting: greet(d.recipientName),
+    intro: [
+      `${oneLine(d.memberName)} (${d.memberEmail}) joined ${d.organizationName} as ${article(d.role)} ${d.role} on ${utcDate(d.joinedAt)}.`,
+      ...workspaceLines(d.workspaces, "They have access to these workspaces:"),
+    ],
+    action: { label: "See the members", url: d.membersUrl },
+    outro: ["You receive this because you manage the members of this organisation."],
+  }),
 };
 
 export function renderMail<K extends MailKind>(template: MailTemplate<K>): RenderedMail {
@@ -82,6 +128,43 @@ export function renderMail<K extends MailKind>(template: MailTemplate<K>): Rende
 function greet(name: string): string {
   const trimmed = oneLine(name);
   return trimmed ? `Hello ${trimmed},` : "Hello,";
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? "an" : "a";
+}
+
+/** One paragraph listing workspace grants ("Ops (admin), Field (member)"), or none. */
+function workspaceLines(workspaces: { name: string; role: string }[], lead: string): string[] {
+  if (workspaces.length === 0) return [];
+  return [`${lead} ${workspaces.map((w) => `${oneLine(w.name)} (${w.role})`).join(", ")}.`];
+}
+
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+/** "Sunday 29 November 2026, 20:15 UTC": unambiguous for every reader, whatever the locale. */
+function utcDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) throw new Error(`Not a date: ${iso}`);
+  const hh = String(d.getUTCHours()).padStart(2, "0");
+  const mm = String(d.getUTCMinutes()).padStart(2, "0");
+  const weekday = WEEKDAYS[d.getUTCDay()] ?? "";
+  const month = MONTHS[d.getUTCMonth()] ?? "";
+  return `${weekday} ${d.getUTCDate()} ${month} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
 }
 
 function plural(n: number, unit: string): string {

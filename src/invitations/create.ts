@@ -1,0 +1,400 @@
+// Creating invitations (DESIGN §4 "Invitations", rules 1, 4, 5, 12, 14). The HTTP routes and
+// `rollcall invite` both call createInvitation, so an operator's invitation follows the same
+// rules except rule 1 (the operator holds the database; there is nobody to escalate above).
+import { sql } from "kysely";
+import {
+  can,
+  effectiveWorkspaceRole,
+  orgGrantRefusal,
+  orgRole as orgRoleDef,
+  workspaceGrantRefusal,
+  workspaceRole as workspaceRoleDef,
+} from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
+import { orgStanding } from "../access/queries.js";
+import { findUserByEmail } from "../accounts/operations.js";
+import { type Actor, recordAudit } from "../audit/operations.js";
+import type { RateLimit } from "../config.js";
+import { newId } from "../db/ids.js";
+import type { Queryable } from "../db/index.js";
+import { AppError, fieldError } from "../http/errors.js";
+import type { RateLimiter } from "../http/rate-limit.js";
+import { enqueueMail } from "../mail/outbox.js";
+import {
+  DEFAULT_LIFETIME_HOURS,
+  type Delivery,
+  type Grant,
+  grantsOf,
+  type InvitationRow,
+  invitationUrl,
+  MAX_LIFETIME_HOURS,
+  MAX_LINK_USES,
+  MAX_PENDING_PER_ORG,
+  type MailState,
+  newInvitationToken,
+} from "./model.js";
+
+/** Who asks: a member acting through the API (rule 1 applies), or the operator (`rollcall invite`). */
+export type Inviter =
+  | { kind: "member"; userId: string; orgRole: string }
+  /** `displayName`: who the invitation mail says invites ("The Acme administrator"). */
+  | { kind: "operator"; displayName: string };
+
+export interface CreateInvitationInput {
+  orgId: string;
+  delivery?: Delivery | undefined;
+  email?: string | undefined;
+  role: string;
+  workspaces?: { workspaceId: string; role: string }[] | undefined;
+  expiresInHours?: number | undefined;
+  maxUses?: number | undefined;
+}
+
+export interface ManageContext {
+  catalogue: Catalogue;
+  publicUrl: string;
+  /** Counts the creation against the organisation's hourly limit (rule 12); absent for the operator. */
+  rateLimit?: { limiter: RateLimiter; limit: RateLimit };
+}
+
+export interface ManagedInvitation {
+  row: InvitationRow;
+  grants: Grant[];
+  mail: MailState | undefined;
+  /** `${PUBLIC_URL}/invite/{token}` for a link invitation, once; null for e-mail (it is in the mail). */
+  url: string | null;
+  /** Whether the transaction queued a mail: the caller wakes the mail worker after committing. */
+  mailQueued: boolean;
+}
+
+export type Tx = Parameters<typeof enqueueMail>[0];
+
+export const COLUMNS = [
+  "i.id",
+  "i.org_id",
+  "i.delivery",
+  "i.email",
+  "i.role",
+  "i.status",
+  "i.uses",
+  "i.max_uses",
+  "i.invited_by",
+  "i.invited_by_name",
+  "i.mail_id",
+  "i.created_at",
+  "i.expires_at",
+] as const;
+
+export function validate(catalogue: Catalogue, input: CreateInvitationInput) {
+  const delivery = input.delivery ?? "email";
+  const email = input.email?.trim();
+  if (delivery === "email" && !email)
+    throw fieldError("email", "An e-mail invitation needs the address to send it to.");
+  if (delivery === "link" && input.email !== undefined)
+    throw fieldError("email", "A link invitation is not bound to an address; leave email out.");
+  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email))
+    throw fieldError("email", "must be an e-mail address");
+  if (!orgRoleDef(catalogue, input.role))
+    throw fieldError("role", `there is no organisation role "${input.role}"`);
+  const hours = input.expiresInHours ?? DEFAULT_LIFETIME_HOURS;
+  if (!Number.isInteger(hours) || hours < 1 || hours > MAX_LIFETIME_HOURS)
+    throw fieldError("expiresInHours", `must be a whole number from 1 to ${MAX_LIFETIME_HOURS}`);
+  const maxUses = input.maxUses ?? 1;
+  if (delivery === "email" && maxUses !== 1)
+    throw fieldError("maxUses", "An e-mail invitation is used once; maxUses is for link invitations.");
+  if (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_LINK_USES)
+    throw fieldError("maxUses", `must be a whole number from 1 to ${MAX_LINK_USES}`);
+  const workspaces = input.workspaces ?? [];
+  const seen = new Set<string>();
+  workspaces.forEach((w, i) => {
+    if (seen.has(w.workspaceId))
+      throw fieldError(`workspaces/${i}/workspaceId`, "names a workspace already in the list");
+    seen.add(w.workspaceId);
+    if (!workspaceRoleDef(catalogue, w.role))
+      throw fieldError(`workspaces/${i}/role`, `there is no workspace role "${w.role}"`);
+  });
+  return { delivery, email: email ?? null, role: input.role, hours, maxUses, workspaces };
+}
+
+/** The caller's direct role in each of the workspaces, in one query. */
+export async function directWorkspaceRoles(
+  db: Queryable,
+  orgId: string,
+  userId: string,
+  workspaceIds: string[],
+): Promise<Map<string, string>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("workspace_memberships")
+    .select(["workspace_id", "role"])
+    .where("org_id", "=", orgId)
+    .where("user_id", "=", userId)
+    .where("workspace_id", "in", workspaceIds)
+    .execute();
+  return new Map(rows.map((r) => [r.workspace_id, r.role]));
+}
+
+/**
+ * Rule 1 for every field of an invitation. Someone with org.users grants org roles up to their
+ * own; someone without it may still invite as `member` into workspaces where they hold
+ * workspace.users (a workspace admin inviting from outside). Each workspace grant is checked
+ * against the inviter's standing in that workspace.
+ */
+export async function refuseEscalation(
+  db: Queryable,
+  catalogue: Catalogue,
+  inviter: { userId: string; orgRole: string },
+  orgId: string,
+  role: string,
+  grants: { workspaceId: string; role: string }[],
+): Promise<void> {
+  const orgWide = can(catalogue, "org.users", { orgRole: inviter.orgRole });
+  if (orgWide || role !== "member" || grants.length === 0) {
+    const refusal = orgGrantRefusal(catalogue, inviter.orgRole, null, role);
+    if (refusal) throw new AppError("forbidden", `You cannot invite as ${role}: ${refusal}.`);
+  }
+  const direct = await directWorkspaceRoles(
+    db,
+    orgId,
+    inviter.userId,
+    grants.map((g) => g.workspaceId),
+  );
+  for (const g of grants) {
+    const standing = { orgRole: inviter.orgRole, workspaceRole: direct.get(g.workspaceId) ?? null };
+    const refusal = workspaceGrantRefusal(catalogue, standing, null, g.role);
+    if (refusal) throw new AppError("forbidden", `You cannot grant ${g.role} in that workspace: ${refusal}.`);
+  }
+}
+
+/** Whether the person at `email` already has the org role and every workspace role offered, or more. */
+export async function hasEveryPlace(
+  db: Queryable,
+  catalogue: Catalogue,
+  orgId: string,
+  email: string,
+  role: string,
+  grants: { workspaceId: string; role: string }[],
+): Promise<boolean> {
+  const user = await findUserByEmail(db, email);
+  if (!user) return false;
+  const standing = await orgStanding(db, orgId, user.id);
+  if (!standing) return false;
+  const rank = (r: string | null | undefined) => orgRoleDef(catalogue, r)?.rank ?? -1;
+  if (rank(standing.orgRole) < rank(role)) return false;
+  const direct = await directWorkspaceRoles(
+    db,
+    orgId,
+    user.id,
+    grants.map((g) => g.workspaceId),
+  );
+  return grants.every((g) => {
+    const effective = effectiveWorkspaceRole(catalogue, {
+      orgRole: standing.orgRole,
+      workspaceRole: direct.get(g.workspaceId) ?? null,
+    });
+    return (
+      (workspaceRoleDef(catalogue, effective)?.rank ?? -1) >= (workspaceRoleDef(catalogue, g.role)?.rank ?? 0)
+    );
+  });
+}
+
+export async function queueInvitationMail(
+  tx: Tx,
+  publicUrl: string,
+  row: InvitationRow,
+  grants: Grant[],
+  inviterName: string,
+  url: string,
+): Promise<string> {
+  if (!row.email) throw new Error("only an e-mail invitation has a mail");
+  const org = await tx
+    .selectFrom("organizations")
+    .select("name")
+    .where("id", "=", row.org_id)
+    .executeTakeFirstOrThrow();
+  const mail = await enqueueMail(
+    tx,
+    {
+      to: row.email,
+      orgId: row.org_id,
+      template: {
+        kind: "invitation",
+        inviterName,
+        organizationName: org.name,
+        role: row.role,
+        workspaces: grants.map((g) => ({ name: g.name, role: g.role })),
+        url,
+        expiresAt: row.expires_at.toISOString(),
+        recipientEmail: row.email,
+      },
+    },
+    publicUrl,
+  );
+  await tx
+    .updateTable("invitations")
+    .set({ mail_id: mail.id })
+    .where("org_id", "=", row.org_id)
+    .where("id", "=", row.id)
+    .execute();
+  return mail.id;
+}
+
+/** Creates an invitation with its grants, audit event and (for e-mail) its mail, in `tx`. */
+export async function createInvitation(
+  tx: Tx,
+  ctx: ManageContext,
+  actor: Actor,
+  inviter: Inviter,
+  input: CreateInvitationInput,
+): Promise<ManagedInvitation> {
+  const { catalogue } = ctx;
+  const v = validate(catalogue, input);
+  const { orgId } = input;
+
+  // A workspace of another organisation answers exactly like one that does not exist (rule 3).
+  const ids = v.workspaces.map((w) => w.workspaceId);
+  if (ids.length > 0) {
+    const found = await tx
+      .selectFrom("workspaces")
+      .select("id")
+      .where("org_id", "=", orgId)
+      .where("id", "in", ids)
+      .execute();
+    if (found.length !== ids.length) throw new AppError("workspace_not_found");
+  }
+  if (inviter.kind === "member") await refuseEscalation(tx, catalogue, inviter, orgId, v.role, v.workspaces);
+
+  if (ctx.rateLimit) {
+    await ctx.rateLimit.limiter.hit(`invitations:org:${orgId}`, ctx.rateLimit.limit, tx);
+  }
+
+  if (v.email) {
+    // An expired invitation for the address must not block a new one: mark it as what it is.
+    await tx
+      .updateTable("invitations")
+      .set({ status: "expired" })
+      .where("org_id", "=", orgId)
+      .where("delivery", "=", "email")
+      .where("status", "=", "pending")
+      .where((eb) => eb(eb.fn("lower", ["email"]), "=", v.email?.toLowerCase() ?? ""))
+      .where("expires_at", "<=", sql<Date>`now()`)
+      .execute();
+    const pending = await tx
+      .selectFrom("invitations")
+      .select("id")
+      .where("org_id", "=", orgId)
+      .where("delivery", "=", "email")
+      .where("status", "=", "pending")
+      .where((eb) => eb(eb.fn("lower", ["email"]), "=", v.email?.toLowerCase() ?? ""))
+      .executeTakeFirst();
+    if (pending)
+      throw new AppError(
+        "invitation_pending",
+        `${v.email} already has a pending invitation to this organisation; resend it instead.`,
+        undefined,
+        { fields: { invitationId: pending.id } },
+      );
+    if (await hasEveryPlace(tx, catalogue, orgId, v.email, v.role, v.workspaces))
+      throw new AppError("already_member", `${v.email} already has every place this invitation offers.`);
+  }
+
+  const { count } = await tx
+    .selectFrom("invitations")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("org_id", "=", orgId)
+    .where("status", "=", "pending")
+    .where("expires_at", ">", sql<Date>`now()`)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= MAX_PENDING_PER_ORG)
+    throw new AppError(
+      "too_many_invitations",
+      `This organisation already has ${MAX_PENDING_PER_ORG} pending invitations; cancel some first.`,
+    );
+
+  const { token, hash } = newInvitationToken();
+  const id = newId("inv");
+  await tx
+    .insertInto("invitations")
+    .values({
+      id,
+      org_id: orgId,
+      delivery: v.delivery,
+      email: v.email,
+      role: v.role,
+      token_hash: hash,
+      max_uses: v.maxUses,
+      invited_by: actor.id,
+      invited_by_name: actor.name ?? "",
+      expires_at: sql<Date>`now() + make_interval(hours => ${v.hours})`,
+    })
+    .execute()
+    .catch((err: { code?: string; constraint?: string }) => {
+      // The unique index is the real guard when two requests invite the same address at once.
+      if (err.code === "23505" && err.constraint === "invitations_pending_email_key")
+        throw new AppError(
+          "invitation_pending",
+          `${v.email} already has a pending invitation; resend it instead.`,
+        );
+      throw err;
+    });
+  if (v.workspaces.length > 0) {
+    await tx
+      .insertInto("invitation_workspaces")
+      .values(
+        v.workspaces.map((w) => ({
+          org_id: orgId,
+          invitation_id: id,
+          workspace_id: w.workspaceId,
+          role: w.role,
+        })),
+      )
+      .execute();
+  }
+  const grants = (await grantsOf(tx, orgId, [id])).get(id) ?? [];
+  let row = await loadRow(tx, orgId, id);
+  const url = invitationUrl(ctx.publicUrl, token);
+  let mail: MailState | undefined;
+  if (row.delivery === "email") {
+    const inviterName = inviter.kind === "operator" ? inviter.displayName : row.invited_by_name;
+    await queueInvitationMail(tx, ctx.publicUrl, row, grants, inviterName, url);
+    row = await loadRow(tx, orgId, id);
+    mail = { status: "queued", lastError: null };
+  }
+  await recordAudit(tx, actor, {
+    orgId,
+    action: "invitation.created",
+    targetType: "invitation",
+    targetId: id,
+    data: {
+      delivery: v.delivery,
+      email: v.email,
+      role: v.role,
+      workspaces: v.workspaces,
+      maxUses: v.maxUses,
+      expiresInHours: v.hours,
+    },
+  });
+  return {
+    row,
+    grants,
+    mail,
+    url: row.delivery === "link" ? url : null,
+    mailQueued: row.delivery === "email",
+  };
+}
+
+/** One invitation of the organisation, optionally locked for the transaction. */
+export async function loadRow(
+  db: Queryable,
+  orgId: string,
+  id: string,
+  lock = false,
+): Promise<InvitationRow> {
+  let q = db
+    .selectFrom("invitations as i")
+    .select([...COLUMNS])
+    .where("i.org_id", "=", orgId)
+    .where("i.id", "=", id);
+  if (lock) q = q.forUpdate();
+  return (await q.executeTakeFirstOrThrow()) as InvitationRow;
+}

@@ -1,0 +1,242 @@
+// Managing invitations after creation: resend (new token, old link dead), cancel, and the lists
+// with their derived status. Who may do so is decided here, "as for creating it" (DESIGN §4).
+import { sql } from "kysely";
+import { can, workspaceGrantRefusal } from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
+import { orgStanding } from "../access/queries.js";
+import { type Actor, recordAudit } from "../audit/operations.js";
+import type { Queryable } from "../db/index.js";
+import { AppError } from "../http/errors.js";
+import {
+  COLUMNS,
+  directWorkspaceRoles,
+  loadRow,
+  type ManageContext,
+  type ManagedInvitation,
+  queueInvitationMail,
+  type Tx,
+} from "./create.js";
+import {
+  type Grant,
+  goneError,
+  grantsOf,
+  type InvitationRow,
+  type InvitationStatus,
+  invitationUrl,
+  MAX_LIFETIME_HOURS,
+  type MailState,
+  mailStates,
+  newInvitationToken,
+  STATUS_SQL,
+} from "./model.js";
+
+export {
+  type CreateInvitationInput,
+  createInvitation,
+  type Inviter,
+  type ManageContext,
+  type ManagedInvitation,
+} from "./create.js";
+
+/**
+ * The invitation `id` for someone who manages it "as for creating it": org.users in its
+ * organisation, or (for an invitation as member) workspace.users in every workspace it grants.
+ * Outside its organisation, or no such id: 404 invitation_not_found, alike (rule 3).
+ */
+export async function loadForManagement(
+  tx: Queryable,
+  catalogue: Catalogue,
+  userId: string,
+  id: string,
+): Promise<{ row: InvitationRow; grants: Grant[] }> {
+  const found = await tx
+    .selectFrom("invitations as i")
+    .select(["i.org_id"])
+    .where("i.id", "=", id)
+    .executeTakeFirst();
+  const standing = found ? await orgStanding(tx, found.org_id, userId) : null;
+  if (!found || !standing) throw new AppError("invitation_not_found");
+  const row = await loadRow(tx, found.org_id, id, true);
+  const grants = (await grantsOf(tx, row.org_id, [id])).get(id) ?? [];
+  if (can(catalogue, "org.users", { orgRole: standing.orgRole })) return { row, grants };
+  if (row.role === "member" && grants.length > 0) {
+    const direct = await directWorkspaceRoles(
+      tx,
+      row.org_id,
+      userId,
+      grants.map((g) => g.workspaceId),
+    );
+    const allowed = grants.every(
+      (g) =>
+        workspaceGrantRefusal(
+          catalogue,
+          { orgRole: standing.orgRole, workspaceRole: direct.get(g.workspaceId) ?? null },
+          null,
+          g.role,
+        ) === null,
+    );
+    if (allowed) return { row, grants };
+  }
+  throw new AppError(
+    "forbidden",
+    "You cannot manage this invitation: it needs org.users, or workspace.users in every workspace it grants.",
+  );
+}
+
+/** Ended invitations answer their 410; pending and expired ones may be resent or cancelled. */
+function assertNotEnded(row: InvitationRow, now = new Date()): void {
+  const status: InvitationStatus =
+    row.status === "pending" && row.expires_at.getTime() <= now.getTime() ? "expired" : row.status;
+  if (status === "pending" || status === "expired") return;
+  const gone = goneError(status);
+  if (gone) throw gone;
+}
+
+/** How long the invitation was meant to last: from its latest send (audit), else its creation. */
+async function lifetimeHours(tx: Queryable, row: InvitationRow): Promise<number> {
+  const event = await tx
+    .selectFrom("audit_events")
+    .select("data")
+    .where("org_id", "=", row.org_id)
+    .where("target_type", "=", "invitation")
+    .where("target_id", "=", row.id)
+    .where("action", "in", ["invitation.created", "invitation.resent"])
+    .orderBy("at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const data = (typeof event?.data === "string" ? JSON.parse(event.data) : event?.data) as
+    | { expiresInHours?: unknown }
+    | undefined;
+  const recorded = Number(data?.expiresInHours);
+  if (Number.isInteger(recorded) && recorded >= 1 && recorded <= MAX_LIFETIME_HOURS) return recorded;
+  const hours = Math.round((row.expires_at.getTime() - row.created_at.getTime()) / 3_600_000);
+  return Math.min(MAX_LIFETIME_HOURS, Math.max(1, hours));
+}
+
+/** A new token (the old link dies), a new expiry of the same length, and for e-mail a new mail. */
+export async function resendInvitation(
+  tx: Tx,
+  ctx: ManageContext,
+  actor: Actor,
+  userId: string,
+  id: string,
+): Promise<ManagedInvitation> {
+  const { row: before, grants } = await loadForManagement(tx, ctx.catalogue, userId, id);
+  assertNotEnded(before);
+  const hours = await lifetimeHours(tx, before);
+  const { token, hash } = newInvitationToken();
+  await tx
+    .updateTable("invitations")
+    .set({
+      token_hash: hash,
+      status: "pending",
+      expires_at: sql<Date>`now() + make_interval(hours => ${hours})`,
+      updated_at: sql<Date>`now()`,
+    })
+    .where("org_id", "=", before.org_id)
+    .where("id", "=", id)
+    .execute()
+    .catch((err: { code?: string; constraint?: string }) => {
+      // An expired invitation whose address has since been invited again.
+      if (err.code === "23505" && err.constraint === "invitations_pending_email_key")
+        throw new AppError("invitation_pending", `${before.email} has another pending invitation.`);
+      throw err;
+    });
+  let row = await loadRow(tx, before.org_id, id);
+  const url = invitationUrl(ctx.publicUrl, token);
+  let mail: MailState | undefined;
+  if (row.delivery === "email") {
+    await queueInvitationMail(tx, ctx.publicUrl, row, grants, actor.name ?? row.invited_by_name, url);
+    row = await loadRow(tx, before.org_id, id);
+    mail = { status: "queued", lastError: null };
+  }
+  await recordAudit(tx, actor, {
+    orgId: row.org_id,
+    action: "invitation.resent",
+    targetType: "invitation",
+    targetId: id,
+    data: { delivery: row.delivery, email: row.email, expiresInHours: hours },
+  });
+  return {
+    row,
+    grants,
+    mail,
+    url: row.delivery === "link" ? url : null,
+    mailQueued: row.delivery === "email",
+  };
+}
+
+/** Pending (or expired) → cancelled; an ended invitation answers its 410. */
+export async function cancelInvitation(
+  tx: Tx,
+  catalogue: Catalogue,
+  actor: Actor,
+  userId: string,
+  id: string,
+) {
+  const { row } = await loadForManagement(tx, catalogue, userId, id);
+  assertNotEnded(row);
+  await tx
+    .updateTable("invitations")
+    .set({ status: "cancelled", updated_at: sql<Date>`now()` })
+    .where("org_id", "=", row.org_id)
+    .where("id", "=", id)
+    .execute();
+  await recordAudit(tx, actor, {
+    orgId: row.org_id,
+    action: "invitation.cancelled",
+    targetType: "invitation",
+    targetId: id,
+    data: { delivery: row.delivery, email: row.email, role: row.role },
+  });
+}
+
+export interface ListOptions {
+  status?: InvitationStatus | undefined;
+  /** Only the invitations that grant this workspace. */
+  workspaceId?: string | undefined;
+  limit: number;
+  /** The id of the last invitation of the previous page (newest first). */
+  after?: string | undefined;
+}
+
+/** A page of invitations, newest first, with grants and mail states (one query each). */
+export async function listInvitations(
+  db: Queryable,
+  orgId: string,
+  options: ListOptions,
+): Promise<{ rows: InvitationRow[]; grants: Map<string, Grant[]>; mail: Map<string, MailState> }> {
+  let q = db
+    .selectFrom("invitations as i")
+    .select([...COLUMNS])
+    .where("i.org_id", "=", orgId)
+    .orderBy("i.id", "desc")
+    .limit(options.limit + 1);
+  if (options.status) q = q.where(STATUS_SQL, "=", options.status);
+  if (options.after) q = q.where("i.id", "<", options.after);
+  if (options.workspaceId) {
+    const ws = options.workspaceId;
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("invitation_workspaces as g")
+          .select("g.invitation_id")
+          .whereRef("g.org_id", "=", "i.org_id")
+          .whereRef("g.invitation_id", "=", "i.id")
+          .where("g.workspace_id", "=", ws),
+      ),
+    );
+  }
+  const rows = (await q.execute()) as InvitationRow[];
+  const shown = rows.slice(0, options.limit);
+  const grants = await grantsOf(
+    db,
+    orgId,
+    shown.map((r) => r.id),
+  );
+  const mail = await mailStates(
+    db,
+    shown.flatMap((r) => (r.mail_id ? [r.mail_id] : [])),
+  );
+  return { rows, grants, mail };
+}
