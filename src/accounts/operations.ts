@@ -7,6 +7,8 @@ import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { AppError, assert, fieldError } from "../http/errors.js";
 import { emailKey } from "../http/rate-limit.js";
+import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
+import { findByToken } from "../invitations/model.js";
 import { enqueueMail } from "../mail/outbox.js";
 import { createOrganization } from "../orgs/operations.js";
 import type { Services } from "../services.js";
@@ -61,19 +63,18 @@ export interface SignupResult {
 
 /**
  * DESIGN rules 7 and 11. Without an invitation the new user owns a new organisation with one
- * workspace. When the address already has an account the answer looks the same (a user and a
+ * workspace; with one, they join the inviting organisation in the same transaction as the
+ * account, and an unusable invitation fails the sign-up with its 404/410/403 and creates nothing. When the address already has an account the answer looks the same (a user and a
  * session that will never work) and the address's owner gets a mail saying so: the sign-up
  * answer does not reveal who has an account.
  */
 export async function signup(services: Services, input: SignupInput, device: Device): Promise<SignupResult> {
   const { config, db, limiter } = services;
   await limiter.hit(`signup:ip:${device.ip ?? "unknown"}`, config.rateLimits.signupIp);
-  if (input.invitationToken !== undefined) {
-    // Invitations arrive with their own module; until then no token can name one.
-    throw new AppError("invitation_not_found", "This invitation does not exist.");
-  }
+  const invitationToken = input.invitationToken;
+  // An invited sign-up is allowed on an invite-only server: the invitation is the permission.
   assert(
-    config.signup === "open",
+    config.signup === "open" || invitationToken !== undefined,
     () => new AppError("signup_disabled", "Ask an administrator for an invitation."),
   );
 
@@ -82,9 +83,18 @@ export async function signup(services: Services, input: SignupInput, device: Dev
   checkPassword("password", input.password, { email, name });
   const passwordHash = await hashPassword(input.password);
 
+  let joined = false;
   const created = await db
     .transaction()
     .execute(async (tx) => {
+      if (invitationToken !== undefined) {
+        // Checked before the address: a bad token fails the same whether or not it has an
+        // account (rule 11), and a failure creates nothing.
+        const invitation = await findByToken(tx, invitationToken);
+        assertUsable(invitation);
+        assertInvitedAddress(invitation, email);
+      }
+      // An existing account gets the decoy below; its invitation stays unused.
       if (await findUserByEmail(tx, email)) return null;
       const user = await tx
         .insertInto("users")
@@ -98,10 +108,16 @@ export async function signup(services: Services, input: SignupInput, device: Dev
         targetType: "user",
         targetId: user.id,
       });
-      await createOrganization(tx, actor, {
-        name: input.organizationName?.trim() || `${name}'s organisation`,
-        ownerId: user.id,
-      });
+      if (invitationToken !== undefined) {
+        // Rule 7: the inviting organisation, and no personal one.
+        const result = await joinThroughInvitation(tx, services, user, invitationToken, device.ip);
+        joined = result.changed;
+      } else {
+        await createOrganization(tx, actor, {
+          name: input.organizationName?.trim() || `${name}'s organisation`,
+          ownerId: user.id,
+        });
+      }
       const session = await createSession(tx, user.id, device, config.session);
       return { user, session };
     })
@@ -110,7 +126,10 @@ export async function signup(services: Services, input: SignupInput, device: Dev
       if (err.code === "23505" && err.constraint === "users_email_key") return null;
       throw err;
     });
-  if (created) return created;
+  if (created) {
+    if (joined) services.wakeMail();
+    return created;
+  }
 
   await db.transaction().execute(async (tx) => {
     const existing = await findUserByEmail(tx, email);

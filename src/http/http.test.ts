@@ -321,6 +321,7 @@ describe("the route table", () => {
       .map((r) => `${r.method} ${r.url}`)
       .sort();
     assert.deepEqual(publicRoutes, [
+      "GET /api/v1/invitations/lookup",
       "GET /api/v1/openapi.json",
       "POST /api/v1/auth/login",
       "POST /api/v1/auth/password-reset",
