@@ -12,7 +12,7 @@ import type { Database } from "./db/index.js";
 import { registerGuard } from "./http/guard.js";
 import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
 import { operationsRoutes } from "./http/operations-routes.js";
-import { registerProblemHandlers } from "./http/problem.js";
+import { frameworkErrors, registerProblemHandlers } from "./http/problem.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { validatorCompiler } from "./http/validation.js";
 import { invitationJoinRoutes } from "./invitations/join-routes.js";
@@ -66,6 +66,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     // Ids in the path are short; anything longer is not one of ours.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true } },
+    frameworkErrors,
   });
   fastify.setValidatorCompiler(validatorCompiler);
 

@@ -9,6 +9,7 @@ export interface FieldError {
 const REGISTRY = {
   validation_failed: { status: 400, title: "The request has invalid fields" },
   malformed_json: { status: 400, title: "The request body is not valid JSON" },
+  malformed_url: { status: 400, title: "The request path is not a valid URL" },
   password_too_common: { status: 400, title: "The password is too common" },
   invalid_reset_token: { status: 400, title: "The password-reset link is invalid or has expired" },
   invalid_current_password: { status: 400, title: "The current password is wrong" },
@@ -39,6 +40,7 @@ const REGISTRY = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict with the current state" },
   payload_too_large: { status: 413, title: "The request body is too large" },
+  uri_too_long: { status: 414, title: "A part of the path is longer than any id this server gives" },
   unsupported_media_type: { status: 415, title: "Send the body as application/json" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Something went wrong on our side" },

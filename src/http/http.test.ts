@@ -49,6 +49,18 @@ describe("problem answers (rule 16)", () => {
     assert.equal(form.json.code, "unsupported_media_type");
   });
 
+  test("router errors are problems too, and do not echo the path", async () => {
+    const long = await t.request("GET", `/api/v1/workspaces/${"z".repeat(300)}`);
+    assert.equal(long.status, 414);
+    assert.equal(long.json.code, "uri_too_long");
+    assert.match(String(long.headers["content-type"]), /^application\/problem\+json/);
+    assert.doesNotMatch(long.text, /zzzz/);
+    const bad = await t.request("GET", "/api/v1/workspaces/%E0%A4%A");
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.code, "malformed_url");
+    assert.doesNotMatch(bad.text, /%E0/);
+  });
+
   test("an unknown route is a 404 problem", async () => {
     const res = await t.request("GET", "/api/v1/nothing-here");
     assert.equal(res.status, 404);

@@ -79,6 +79,11 @@ export function toProblem(
         ]),
         headers: {},
       };
+    // Router errors, before any route is found (frameworkErrors in app.ts). Never echo the path.
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return { problem: problem("uri_too_long"), headers: {} };
+    case "FST_ERR_BAD_URL":
+      return { problem: problem("malformed_url"), headers: {} };
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return { problem: problem("payload_too_large"), headers: {} };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
@@ -124,6 +129,12 @@ export function sendProblem(
     .type("application/problem+json; charset=utf-8")
     .serializer(JSON.stringify)
     .send(problem);
+}
+
+/** Fastify's `frameworkErrors`: the router's own errors as problems too. */
+export function frameworkErrors(err: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  const { problem, headers } = toProblem(err);
+  sendProblem(reply, problem, headers);
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {
