@@ -1,13 +1,17 @@
 // The operator's commands. Each parses its own flags, answers --help, and returns an exit code.
 import { parseArgs } from "node:util";
+import { loadCatalogue } from "../access/catalogue.js";
 import { syncWorkspaceRoles } from "../access/queries.js";
 import { findUserByEmail, issueResetToken, resetUrl } from "../accounts/operations.js";
 import { buildApp } from "../app.js";
+import { runExportAudit } from "../audit/export.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
 import { newId } from "../db/ids.js";
 import { type Database, openDatabase } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
 import { createLogger } from "../http/logging.js";
+import { toProblem } from "../http/problem.js";
+import { createInvitation } from "../invitations/manage.js";
 import { createOrganization } from "../orgs/operations.js";
 
 export interface Command {
@@ -186,7 +190,7 @@ Writes every audit event of the organisation, oldest first, to FILE (or standard
 Exit codes: 0 done, 1 no such organisation (or the export failed), 2 bad flags.
 ${CONFIG_HELP}`,
     // Loaded on use: the export module is only needed by this command.
-    run: async (args) => (await import("../audit/export.js")).runExportAudit(args),
+    run: runExportAudit,
   },
 
   invite: {
@@ -249,9 +253,6 @@ ${CONFIG_HELP}`,
       const orgId = values.org;
       const role = values.role;
       const config = loadConfig();
-      const { loadCatalogue } = await import("../access/catalogue.js");
-      const { createInvitation } = await import("../invitations/manage.js");
-      const { AppError } = await import("../http/errors.js");
       const catalogue = loadCatalogue(config.rolesFile);
       return withDatabase(config, async (database) => {
         await migrate(database.pool);
@@ -295,10 +296,13 @@ ${CONFIG_HELP}`,
           }
           return 0;
         } catch (e) {
-          if (!(e instanceof AppError)) throw e;
-          const fields = e.errors?.map((f) => ` (${f.field}: ${f.message})`).join("") ?? "";
-          err(`error: ${e.code}: ${e.message}${fields}`);
-          return e.code === "validation_failed" ? 2 : 1;
+          // The same translation as the HTTP answers, constraint names included; what it does not
+          // know is a real failure.
+          const { problem } = toProblem(e);
+          if (problem.code === "internal_error") throw e;
+          const fields = problem.errors?.map((f) => ` (${f.field}: ${f.message})`).join("") ?? "";
+          err(`error: ${problem.code}: ${problem.detail}${fields}`);
+          return problem.code === "validation_failed" ? 2 : 1;
         }
       });
     },

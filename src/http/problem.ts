@@ -15,12 +15,14 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-/** Unique-constraint names → the conflict they mean. Modules add theirs at start-up. */
-const CONSTRAINT_ERRORS = new Map<string, () => AppError>();
-
-export function onConstraint(name: string, error: () => AppError): void {
-  CONSTRAINT_ERRORS.set(name, error);
-}
+/**
+ * Unique constraints → the conflict they mean. The indexes are the real guards under concurrency:
+ * two requests that both pass an operation's check still meet here.
+ */
+const CONSTRAINT_ERRORS: Record<string, () => AppError> = {
+  invitations_pending_email_key: () =>
+    new AppError("invitation_pending", "This address already has a pending invitation; resend it instead."),
+};
 
 // SQLSTATE classes and Node socket errors that mean "the database is not there right now".
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
@@ -93,7 +95,7 @@ export function toProblem(
       break;
   }
   if (e.code === "23505" && e.constraint) {
-    const mapped = CONSTRAINT_ERRORS.get(e.constraint);
+    const mapped = CONSTRAINT_ERRORS[e.constraint];
     return toProblem(mapped ? mapped() : new AppError("conflict"), request);
   }
   if (typeof e.code === "string" && /^(23|22)/.test(e.code)) {

@@ -21,6 +21,7 @@ import { AppError, fieldError } from "../http/errors.js";
 import type { RateLimiter } from "../http/rate-limit.js";
 import { enqueueMail } from "../mail/outbox.js";
 import {
+  COLUMNS,
   DEFAULT_LIFETIME_HOURS,
   type Delivery,
   type Grant,
@@ -68,22 +69,6 @@ export interface ManagedInvitation {
 }
 
 export type Tx = Parameters<typeof enqueueMail>[0];
-
-export const COLUMNS = [
-  "i.id",
-  "i.org_id",
-  "i.delivery",
-  "i.email",
-  "i.role",
-  "i.status",
-  "i.uses",
-  "i.max_uses",
-  "i.invited_by",
-  "i.invited_by_name",
-  "i.mail_id",
-  "i.created_at",
-  "i.expires_at",
-] as const;
 
 export function validate(catalogue: Catalogue, input: CreateInvitationInput) {
   const delivery = input.delivery ?? "email";
@@ -327,16 +312,9 @@ export async function createInvitation(
       invited_by_name: actor.name ?? "",
       expires_at: sql<Date>`now() + make_interval(hours => ${v.hours})`,
     })
-    .execute()
-    .catch((err: { code?: string; constraint?: string }) => {
-      // The unique index is the real guard when two requests invite the same address at once.
-      if (err.code === "23505" && err.constraint === "invitations_pending_email_key")
-        throw new AppError(
-          "invitation_pending",
-          `${v.email} already has a pending invitation; resend it instead.`,
-        );
-      throw err;
-    });
+    // Two requests inviting the same address at once: the partial unique index refuses the second,
+    // and http/problem.ts answers it 409 invitation_pending.
+    .execute();
   if (v.workspaces.length > 0) {
     await tx
       .insertInto("invitation_workspaces")

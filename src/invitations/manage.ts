@@ -8,7 +8,6 @@ import { type Actor, recordAudit } from "../audit/operations.js";
 import type { Queryable } from "../db/index.js";
 import { AppError } from "../http/errors.js";
 import {
-  COLUMNS,
   directWorkspaceRoles,
   loadRow,
   type ManageContext,
@@ -17,6 +16,7 @@ import {
   type Tx,
 } from "./create.js";
 import {
+  COLUMNS,
   type Grant,
   goneError,
   grantsOf,
@@ -135,13 +135,9 @@ export async function resendInvitation(
     })
     .where("org_id", "=", before.org_id)
     .where("id", "=", id)
-    .execute()
-    .catch((err: { code?: string; constraint?: string }) => {
-      // An expired invitation whose address has since been invited again.
-      if (err.code === "23505" && err.constraint === "invitations_pending_email_key")
-        throw new AppError("invitation_pending", `${before.email} has another pending invitation.`);
-      throw err;
-    });
+    // An expired invitation whose address has since been invited again: the partial unique index
+    // refuses, and http/problem.ts answers 409 invitation_pending.
+    .execute();
   let row = await loadRow(tx, before.org_id, id);
   const url = invitationUrl(ctx.publicUrl, token);
   let mail: MailState | undefined;

@@ -90,7 +90,8 @@ export function goneError(status: InvitationStatus): AppError | null {
   }
 }
 
-const COLUMNS = [
+/** An invitation's columns under the alias `i`, as InvitationRow reads them. */
+export const COLUMNS = [
   "i.id",
   "i.org_id",
   "i.delivery",
