@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ and copies the SQL migrations beside the compiled migrator.
+// Compiles src/ to dist/, copies the SQL migrations beside the compiled migrator, and builds the
+// web console (web/ → dist/console) with Vite.
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, rmSync } from "node:fs";
 
@@ -9,3 +10,10 @@ execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconf
 });
 cpSync("src/db/migrations", "dist/db/migrations", { recursive: true });
 chmodSync("dist/main.js", 0o755);
+execFileSync(
+  process.execPath,
+  ["node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"],
+  {
+    stdio: "inherit",
+  },
+);

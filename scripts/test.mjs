@@ -10,9 +10,15 @@
 // PGLITE_SNAPSHOT (a migrated PGlite data directory, built once per run); DATABASE_URL is
 // removed so that no test reaches a developer's real database.
 //
+// Browser tests (test/e2e/, real Chromium through playwright-core) run in the PGlite pass only —
+// they drive the server on a fresh embedded database, as `npm start` does — and only when Chromium
+// is installed (CHROMIUM_PATH, default /usr/bin/chromium); without it the runner says so and lists
+// what did not run. The console is built once per run into .tmp/console (CONSOLE_DIR).
+//
 // The last line printed is `N passed, N failed` over all passes; the exit code is non-zero when
 // a pass failed or ran no test.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,9 +38,20 @@ const filters = process.argv.slice(2);
 const concurrency = Number(process.env.TEST_CONCURRENCY) || 2;
 const timeout = Number(process.env.TEST_TIMEOUT) || 600_000;
 
-const files = (await findTests(["src", "test"])).filter(
+const chromium = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const consoleDir = path.join(tmp, "console");
+let files = (await findTests(["src", "test"])).filter(
   (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
 );
+const browserFiles = files.filter(isBrowserTest);
+if (browserFiles.length > 0 && !existsSync(chromium)) {
+  console.log(
+    `\n!! Chromium is not installed (looked for ${chromium}): ${browserFiles.length} browser test file(s) will NOT run:\n` +
+      browserFiles.map((f) => `   ${f}`).join("\n") +
+      "\n   Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH; `bash .ci/run` installs it.\n",
+  );
+  files = files.filter((f) => !isBrowserTest(f));
+}
 if (files.length === 0) {
   console.error(`No test files${filters.length ? ` matching ${filters.join(", ")}` : ""}.`);
   await finish(0, 0, false);
@@ -57,14 +74,38 @@ if (built.code !== 0) {
 }
 console.log(`snapshot ${path.relative(root, snapshotPath)} built in ${seconds(started)}`);
 
+if (files.some(isBrowserTest)) {
+  header("set-up: the web console for the browser tests");
+  started = Date.now();
+  const vite = await run(
+    process.execPath,
+    ["node_modules/vite/bin/vite.js", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"],
+    { ...process.env, CONSOLE_OUT_DIR: consoleDir },
+  );
+  if (vite.code !== 0) {
+    console.error(`Building the console failed (exit ${vite.code}).`);
+    await finish(0, 1, false);
+  }
+  console.log(`console ${path.relative(root, consoleDir)} built in ${seconds(started)}`);
+}
+
 const passes = [{ target: "pglite" }];
 if (process.env.TEST_DATABASE_URL) passes.push({ target: "postgres" });
 else console.log("TEST_DATABASE_URL is not set: PostgreSQL pass skipped.");
 
 const results = [];
 for (const { target } of passes) {
-  header(`pass: ${target} (${files.length} files, concurrency ${concurrency})`);
-  const env = { ...process.env, TEST_TARGET: target, PGLITE_SNAPSHOT: snapshotPath };
+  // The browser tests drive the server on its embedded database: once, in the PGlite pass.
+  const passFiles = target === "pglite" ? files : files.filter((f) => !isBrowserTest(f));
+  if (passFiles.length === 0) continue;
+  header(`pass: ${target} (${passFiles.length} files, concurrency ${concurrency})`);
+  const env = {
+    ...process.env,
+    TEST_TARGET: target,
+    PGLITE_SNAPSHOT: snapshotPath,
+    CONSOLE_DIR: consoleDir,
+    CHROMIUM_PATH: chromium,
+  };
   delete env.DATABASE_URL;
   // The spec reporter writes to a pipe here: keep its colours when the runner's own output has them.
   if (process.stdout.isTTY && !("NO_COLOR" in env)) env.FORCE_COLOR ??= "1";
@@ -81,7 +122,7 @@ for (const { target } of passes) {
       // (It also cuts short a reporter writing to a file, so the summary is read from stdout.)
       "--test-force-exit",
       "--test-reporter=spec",
-      ...files,
+      ...passFiles,
     ],
     env,
   );
@@ -121,6 +162,10 @@ async function finish(passed, failed, ok) {
   await writeFile(path.join(tmp, "test-summary.txt"), `${line}\n`);
   console.log(line);
   process.exit(ok ? 0 : 1);
+}
+
+function isBrowserTest(file) {
+  return file.split(path.sep).includes("e2e");
 }
 
 /** Every *.test.ts under `dirs`, sorted, as paths relative to the repository root. */

@@ -9,6 +9,7 @@ import { accountRoutes } from "./accounts/routes.js";
 import { auditRoutes } from "./audit/routes.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/index.js";
+import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
 import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
 import { operationsRoutes } from "./http/operations-routes.js";
@@ -137,6 +138,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await auditRoutes(scope, services);
     await invitationManagementRoutes(scope, services);
     await invitationJoinRoutes(scope, services);
+    await registerConsole(scope, findConsoleDir(config.consoleDir));
   });
   await fastify.ready();
 

@@ -28,6 +28,8 @@ export interface Config {
   signup: "open" | "invite-only";
   /** A JSON file extending the role and permission catalogue. */
   rolesFile: string | undefined;
+  /** The built web console (index.html and assets/); unset → the one built beside the server. */
+  consoleDir: string | undefined;
   logLevel: string;
   trustProxy: boolean;
   bodyLimitBytes: number;
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.MAIL_FROM || "Rollcall <no-reply@localhost>",
     signup: signup === "invite-only" ? "invite-only" : "open",
     rolesFile: env.ROLES_FILE || undefined,
+    consoleDir: env.CONSOLE_DIR || undefined,
     logLevel: env.LOG_LEVEL || "info",
     trustProxy: bool("TRUST_PROXY", false),
     bodyLimitBytes: int("BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),

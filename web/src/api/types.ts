@@ -1,0 +1,17 @@
+// Names for the shapes the console reads, all derived from the generated API types.
+import type { Answer } from "./client";
+
+export type Me = Answer<"/api/v1/me", "get">;
+export type User = Me["user"];
+export type MyOrganization = Me["organizations"][number];
+export type OrgDetail = Answer<"/api/v1/orgs/{org}", "get">;
+export type Organization = OrgDetail["organization"];
+export type OrgMember = Answer<"/api/v1/orgs/{org}/members", "get">["items"][number];
+export type WorkspaceList = Answer<"/api/v1/orgs/{org}/workspaces", "get">;
+export type WorkspaceDetail = Answer<"/api/v1/workspaces/{ws}", "get">;
+export type Workspace = WorkspaceDetail["workspace"];
+export type WorkspaceMember = Answer<"/api/v1/workspaces/{ws}/members", "get">["items"][number];
+export type Invitation = Answer<"/api/v1/orgs/{org}/invitations", "get">["items"][number];
+export type InvitationLookup = Answer<"/api/v1/invitations/lookup", "get">;
+export type DeviceSession = Answer<"/api/v1/me/sessions", "get">["items"][number];
+export type AuditEvent = Answer<"/api/v1/orgs/{org}/audit", "get">["items"][number];

@@ -1,0 +1,53 @@
+// The organisation and workspace the URL names (/orgs/:orgId/workspaces/:wsId/…), with the caller's
+// role and permissions in each, as the API reports them. Pages offer what these permissions allow.
+import { useQuery } from "@tanstack/react-query";
+import { useParams } from "react-router";
+import { api, call } from "../api/client";
+
+export const keys = {
+  org: (orgId: string) => ["org", orgId] as const,
+  workspaces: (orgId: string) => ["org", orgId, "workspaces"] as const,
+  members: (orgId: string) => ["org", orgId, "members"] as const,
+  orgInvitations: (orgId: string) => ["org", orgId, "invitations"] as const,
+  audit: (orgId: string) => ["org", orgId, "audit"] as const,
+  workspace: (wsId: string) => ["ws", wsId] as const,
+  workspaceMembers: (wsId: string) => ["ws", wsId, "members"] as const,
+  workspaceInvitations: (wsId: string) => ["ws", wsId, "invitations"] as const,
+  sessions: () => ["sessions"] as const,
+};
+
+export function usePlaceParams(): { orgId: string; wsId: string | undefined } {
+  const { orgId, wsId } = useParams();
+  if (!orgId) throw new Error("usePlaceParams outside /orgs/:orgId");
+  return { orgId, wsId };
+}
+
+export function useOrganization(orgId: string) {
+  return useQuery({
+    queryKey: keys.org(orgId),
+    queryFn: () => call(api.GET("/api/v1/orgs/{org}", { params: { path: { org: orgId } } })),
+  });
+}
+
+/** The workspaces of an organisation I can enter (all of them for owners and admins). */
+export function useWorkspaces(orgId: string) {
+  return useQuery({
+    queryKey: keys.workspaces(orgId),
+    queryFn: () =>
+      call(
+        api.GET("/api/v1/orgs/{org}/workspaces", { params: { path: { org: orgId }, query: { limit: 200 } } }),
+      ),
+  });
+}
+
+export function useWorkspace(wsId: string | undefined) {
+  return useQuery({
+    queryKey: keys.workspace(wsId ?? ""),
+    queryFn: () => call(api.GET("/api/v1/workspaces/{ws}", { params: { path: { ws: wsId ?? "" } } })),
+    enabled: wsId !== undefined,
+  });
+}
+
+export function hasPermission(detail: { permissions: string[] } | undefined, permission: string): boolean {
+  return detail?.permissions.includes(permission) ?? false;
+}

@@ -1,0 +1,4 @@
+// PLACEHOLDER: replaced by the page itself.
+export function AcceptInvitationPage() {
+  return <p>AcceptInvitationPage</p>;
+}

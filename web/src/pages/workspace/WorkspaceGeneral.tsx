@@ -1,0 +1,4 @@
+// PLACEHOLDER: replaced by the page itself.
+export function WorkspaceGeneralPage() {
+  return <p>WorkspaceGeneralPage</p>;
+}
