@@ -2,7 +2,7 @@
 // from it (web/src/api/schema.d.ts). `npm run api` after changing a route's schema; a test fails
 // while the committed types differ from what the routes describe.
 //
-//   tsx scripts/openapi.ts            write web/src/api/openapi.json and web/src/api/schema.d.ts
+//   tsx scripts/openapi.ts            write web/src/api/schema.d.ts
 //   tsx scripts/openapi.ts --check    exit 1 when they are out of date
 import { readFile, writeFile } from "node:fs/promises";
 import openapiTS, { astToString } from "openapi-typescript";
@@ -11,7 +11,7 @@ import { buildApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/index.js";
 
-const SCHEMA_TS = "web/src/api/schema.d.ts";
+export const SCHEMA_TS = "web/src/api/schema.d.ts";
 
 export async function generateApiTypes(): Promise<string> {
   const database = await openDatabase({ dataDir: "memory://" });

@@ -13,13 +13,13 @@
 // Browser tests (test/e2e/, real Chromium through playwright-core) run in the PGlite pass only —
 // they drive the server on a fresh embedded database, as `npm start` does — and only when Chromium
 // is installed (CHROMIUM_PATH, default /usr/bin/chromium); without it the runner says so and lists
-// what did not run. The console is built once per run into .tmp/console (CONSOLE_DIR).
+// what did not run. The console is built once per run into .tmp/console-<pid> (CONSOLE_DIR).
 //
 // The last line printed is `N passed, N failed` over all passes; the exit code is non-zero when
 // a pass failed or ran no test.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,7 +39,8 @@ const concurrency = Number(process.env.TEST_CONCURRENCY) || 2;
 const timeout = Number(process.env.TEST_TIMEOUT) || 600_000;
 
 const chromium = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const consoleDir = path.join(tmp, "console");
+// Per run, so that two runs at once (or a build in progress) never swap a console under a test.
+const consoleDir = path.join(tmp, `console-${process.pid}`);
 let files = (await findTests(["src", "test"])).filter(
   (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
 );
@@ -157,6 +158,7 @@ await finish(passed, failed, ok);
 /** Prints the closing line (also to .tmp/test-summary.txt, for .ci/run) and exits. */
 async function finish(passed, failed, ok) {
   if (!ok && failed === 0) failed = 1; // a failed run never reads as all green
+  await rm(consoleDir, { recursive: true, force: true });
   const line = `${passed} passed, ${failed} failed`;
   await mkdir(tmp, { recursive: true });
   await writeFile(path.join(tmp, "test-summary.txt"), `${line}\n`);

@@ -18,6 +18,9 @@ test("a deep link, signed out, opens the log-in page and returns to it after log
   assert.equal(answer?.status(), 200);
   assert.match(answer?.headers()["content-security-policy"] ?? "", /script-src 'self'/);
   await page.waitForURL(/\/login\?next=%2Fdevices$/);
-  await s.logIn(page, alice);
+  await page.getByLabel("E-mail").fill(alice.email);
+  await page.getByLabel("Password", { exact: true }).fill(alice.password);
+  await page.getByRole("button", { name: "Log in" }).click();
   await page.waitForURL(/\/devices$/);
+  await page.getByRole("heading", { name: "My devices" }).waitFor();
 });

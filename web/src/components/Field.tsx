@@ -11,7 +11,8 @@ interface FieldShellProps {
 
 function FieldShell({ label, hint, error, children }: FieldShellProps) {
   const id = useId();
-  const hintId = hint ? `${id}-hint` : undefined;
+  // The hint gives way to the error: describe the input by what is on screen.
+  const hintId = hint && !error ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(" ") || undefined;
   return (

@@ -1,0 +1,381 @@
+// "Invite People to the Organisation": an invite link the inviter shares, or an invitation Rollcall
+// e-mails. Access level (Owner only for owners), workspaces with roles (for members), expiry, and
+// for a link the number of people who may use it.
+import { useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useId, useRef, useState } from "react";
+import { api, call } from "../../api/client";
+import type { Invitation, OrgDetail } from "../../api/types";
+import { Button, IconButton } from "../../components/Button";
+import { CopyField } from "../../components/CopyField";
+import { Dialog } from "../../components/Dialog";
+import { ChoiceList, FormError, SelectField, TextField } from "../../components/Field";
+import { Icon } from "../../components/Icon";
+import { useNotify } from "../../components/Toast";
+import { formatDateTime } from "../../lib/format";
+import { useAction } from "../../lib/forms";
+import { hasPermission, keys, useWorkspaces } from "../../lib/places";
+import { ORG_ROLES, type OrgRole, roleLabel, WORKSPACE_ROLES, type WorkspaceRole } from "../../lib/roles";
+import { DEFAULT_EXPIRY, EXPIRY_OPTIONS } from "./options";
+import { asSentence, refuseField } from "./problems";
+
+type Delivery = "link" | "email";
+
+interface GrantRow {
+  key: number;
+  workspaceId: string;
+  role: WorkspaceRole;
+}
+
+type Result =
+  | { delivery: "link"; url: string; invitation: Invitation }
+  | { delivery: "email"; invitation: Invitation };
+
+export function InviteDialog({
+  orgId,
+  org,
+  open,
+  onClose,
+}: {
+  orgId: string;
+  org: OrgDetail;
+  open: boolean;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog
+      open={open}
+      wide
+      title="Invite People to the Organisation"
+      description={`Invite people to ${org.organization.name} with a link you share, or by e-mail.`}
+      onClose={onClose}
+    >
+      {open && <InviteFlow orgId={orgId} org={org} onClose={onClose} />}
+    </Dialog>
+  );
+}
+
+function InviteFlow({ orgId, org, onClose }: { orgId: string; org: OrgDetail; onClose: () => void }) {
+  const [result, setResult] = useState<Result | null>(null);
+  // A new form each time ("Create another"), with nothing left over from the last one.
+  const [round, setRound] = useState(0);
+  if (result) {
+    return (
+      <InviteResult
+        result={result}
+        onAgain={() => {
+          setResult(null);
+          setRound((r) => r + 1);
+        }}
+        onClose={onClose}
+      />
+    );
+  }
+  return <InviteForm key={round} orgId={orgId} org={org} onDone={setResult} onClose={onClose} />;
+}
+
+function InviteForm({
+  orgId,
+  org,
+  onDone,
+  onClose,
+}: {
+  orgId: string;
+  org: OrgDetail;
+  onDone: (result: Result) => void;
+  onClose: () => void;
+}) {
+  const client = useQueryClient();
+  const notify = useNotify();
+  const workspaces = useWorkspaces(orgId);
+  const spaces = workspaces.data?.items ?? [];
+  const owners = hasPermission(org, "org.owners");
+  const [delivery, setDelivery] = useState<Delivery>("link");
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState<OrgRole>("member");
+  const [grants, setGrants] = useState<GrantRow[]>([]);
+  const [expiry, setExpiry] = useState(DEFAULT_EXPIRY);
+  const [maxUses, setMaxUses] = useState("1");
+  const nextKey = useRef(1);
+
+  const create = useAction(async () => {
+    const uses = Number(maxUses);
+    if (delivery === "email" && !email.trim())
+      throw refuseField("email", "Enter the e-mail address to invite.");
+    if (delivery === "link" && (!Number.isInteger(uses) || uses < 1 || uses > 1000))
+      throw refuseField("maxUses", "Enter a whole number from 1 to 1000.");
+    const chosen = role === "member" ? grants.filter((g) => g.workspaceId) : [];
+    const answer = await call(
+      api.POST("/api/v1/orgs/{org}/invitations", {
+        params: { path: { org: orgId } },
+        body: {
+          delivery,
+          role,
+          workspaces: chosen.map((g) => ({ workspaceId: g.workspaceId, role: g.role })),
+          expiresInHours: Number(expiry),
+          ...(delivery === "email" ? { email: email.trim() } : { maxUses: uses }),
+        },
+      }),
+    );
+    await Promise.all([
+      client.invalidateQueries({ queryKey: keys.orgInvitations(orgId) }),
+      ...chosen.map((g) => client.invalidateQueries({ queryKey: keys.workspaceInvitations(g.workspaceId) })),
+    ]);
+    if (delivery === "link" && answer.url) {
+      notify("Invite link ready");
+      onDone({ delivery: "link", url: answer.url, invitation: answer.invitation });
+    } else {
+      notify(`Invitation sent to ${answer.invitation.email ?? email.trim()}`);
+      onDone({ delivery: "email", invitation: answer.invitation });
+    }
+  });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void create.run();
+  };
+
+  const addRow = () => {
+    const taken = new Set(grants.map((g) => g.workspaceId));
+    const first = spaces.find((w) => !taken.has(w.id));
+    setGrants((rows) => [...rows, { key: nextKey.current++, workspaceId: first?.id ?? "", role: "editor" }]);
+  };
+  const updateRow = (key: number, change: Partial<GrantRow>) =>
+    setGrants((rows) => rows.map((r) => (r.key === key ? { ...r, ...change } : r)));
+  const removeRow = (key: number) => setGrants((rows) => rows.filter((r) => r.key !== key));
+
+  const grantErrors = create.error?.errors.filter((e) => e.field.startsWith("workspaces")) ?? [];
+
+  return (
+    <form className="form" onSubmit={submit} noValidate>
+      <DeliveryChoice
+        value={delivery}
+        onChange={(d) => {
+          create.reset();
+          setDelivery(d);
+        }}
+      />
+      {delivery === "email" && (
+        <TextField
+          label="E-mail address"
+          type="email"
+          value={email}
+          onChange={(e) => {
+            create.reset();
+            setEmail(e.target.value);
+          }}
+          error={asSentence(create.fieldError("email"))}
+          autoComplete="off"
+          placeholder="name@example.org"
+          hint="Rollcall e-mails them a link that only this address can use."
+        />
+      )}
+      <ChoiceList<OrgRole>
+        legend="Access level"
+        name="invite-role"
+        value={role}
+        onChange={setRole}
+        choices={ORG_ROLES.filter((r) => r.value !== "owner" || owners)}
+      />
+      <fieldset className="org-fieldset">
+        <legend>Workspaces</legend>
+        {role !== "member" ? (
+          <p className="muted small org-fieldset-note">
+            Owners and admins are admin in every workspace, so there is no workspace to choose.
+          </p>
+        ) : (
+          <>
+            <p className="muted small org-fieldset-note">
+              {grants.length === 0
+                ? "Without a workspace they join the organisation only; you can add them to workspaces later."
+                : "They join these workspaces with these roles."}
+            </p>
+            {grants.map((g) => (
+              <GrantFields
+                key={g.key}
+                row={g}
+                options={spaces.map((w) => ({
+                  value: w.id,
+                  label: w.name,
+                  disabled: w.id !== g.workspaceId && grants.some((o) => o.workspaceId === w.id),
+                }))}
+                onChange={(change) => updateRow(g.key, change)}
+                onRemove={() => removeRow(g.key)}
+              />
+            ))}
+            {grantErrors.length > 0 && <FormError message={grantErrors.map((e) => e.message).join(" ")} />}
+            {spaces.length > grants.length && (
+              <div>
+                <Button size="sm" onClick={addRow}>
+                  <Icon name="plus" /> Add a workspace
+                </Button>
+              </div>
+            )}
+          </>
+        )}
+      </fieldset>
+      <div className="form-row org-row-top">
+        <SelectField
+          label="Expires after"
+          value={expiry}
+          onChange={(e) => setExpiry(e.target.value)}
+          options={EXPIRY_OPTIONS}
+          error={asSentence(create.fieldError("expiresInHours"))}
+        />
+        {delivery === "link" && (
+          <TextField
+            label="Maximum uses"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={1000}
+            step={1}
+            value={maxUses}
+            onChange={(e) => {
+              create.reset();
+              setMaxUses(e.target.value);
+            }}
+            error={asSentence(create.fieldError("maxUses"))}
+            hint="How many people can join with this link (1–1000)."
+          />
+        )}
+      </div>
+      <FormError
+        message={
+          grantErrors.length > 0 ? undefined : create.formError(["email", "maxUses", "expiresInHours"])
+        }
+      />
+      <div className="form-actions">
+        <Button onClick={onClose}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={create.busy}>
+          <Icon name={delivery === "link" ? "link" : "mail"} />
+          {delivery === "link" ? "Generate Invite Link" : "Send invitation"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function DeliveryChoice({ value, onChange }: { value: Delivery; onChange: (d: Delivery) => void }) {
+  const name = useId();
+  const options: { value: Delivery; label: string; icon: "link" | "mail" }[] = [
+    { value: "link", label: "Invite link", icon: "link" },
+    { value: "email", label: "Invite by e-mail", icon: "mail" },
+  ];
+  return (
+    <fieldset className="org-segmented">
+      <legend className="visually-hidden">How to invite</legend>
+      {options.map((o) => (
+        <label key={o.value} className={`org-segment ${value === o.value ? "org-segment-on" : ""}`}>
+          <input
+            type="radio"
+            name={name}
+            value={o.value}
+            checked={value === o.value}
+            onChange={() => onChange(o.value)}
+          />
+          <Icon name={o.icon} />
+          <span>{o.label}</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function GrantFields({
+  row,
+  options,
+  onChange,
+  onRemove,
+}: {
+  row: GrantRow;
+  options: { value: string; label: string; disabled?: boolean }[];
+  onChange: (change: Partial<GrantRow>) => void;
+  onRemove: () => void;
+}) {
+  const workspaceName = options.find((o) => o.value === row.workspaceId)?.label ?? "this workspace";
+  return (
+    <div className="org-grant-row">
+      <SelectField
+        label="Workspace"
+        value={row.workspaceId}
+        onChange={(e) => onChange({ workspaceId: e.target.value })}
+        options={options}
+      />
+      <SelectField
+        label="Role in workspace"
+        value={row.role}
+        onChange={(e) => onChange({ role: e.target.value as WorkspaceRole })}
+        options={WORKSPACE_ROLES.map((r) => ({ value: r.value, label: r.label }))}
+        hint={WORKSPACE_ROLES.find((r) => r.value === row.role)?.description}
+      />
+      <IconButton
+        label={`Remove ${workspaceName}`}
+        className="danger-hover org-grant-remove"
+        onClick={onRemove}
+      >
+        <Icon name="close" />
+      </IconButton>
+    </div>
+  );
+}
+
+/** "Member; Field Ops as Editor, Sales as Viewer". */
+export function describeOffer(invitation: Invitation): string {
+  const places = invitation.workspaces.map((w) => `${w.name} as ${roleLabel(w.role)}`);
+  return places.length > 0
+    ? `${roleLabel(invitation.role)}; ${places.join(", ")}`
+    : roleLabel(invitation.role);
+}
+
+function InviteResult({
+  result,
+  onAgain,
+  onClose,
+}: {
+  result: Result;
+  onAgain: () => void;
+  onClose: () => void;
+}) {
+  const { invitation } = result;
+  const until = formatDateTime(invitation.expiresAt);
+  return (
+    <div className="form">
+      {result.delivery === "link" ? (
+        <>
+          <p className="alert alert-good">
+            <Icon name="check" />
+            <span>Your invite link is ready.</span>
+          </p>
+          <CopyField label="Invite link" value={result.url} />
+          <p className="org-note">
+            <Icon name="alert" />
+            <span>Rollcall does not send this link: share it yourself.</span>
+          </p>
+          <p className="muted small">
+            {invitation.maxUses === 1 ? "One person" : `Up to ${invitation.maxUses} people`} can join with it
+            as {describeOffer(invitation)}, until {until}. You can revoke it under Pending invitations.
+          </p>
+        </>
+      ) : (
+        <>
+          <p className="alert alert-good" role="status">
+            <Icon name="check" />
+            <span>Invitation sent to {invitation.email}.</span>
+          </p>
+          <p className="muted small">
+            They join as {describeOffer(invitation)} and have until {until} to accept. Its delivery shows
+            under Pending invitations.
+          </p>
+        </>
+      )}
+      <div className="form-actions">
+        <Button onClick={onAgain}>
+          {result.delivery === "link" ? "Create another link" : "Invite someone else"}
+        </Button>
+        <Button variant="primary" onClick={onClose}>
+          Done
+        </Button>
+      </div>
+    </div>
+  );
+}
