@@ -1,3 +1,5 @@
+// The base stylesheet first: each page's own stylesheet, bundled after it, may refine it.
+import "./styles.css";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
@@ -5,7 +7,6 @@ import { BrowserRouter } from "react-router";
 import { App } from "./App";
 import { ApiError } from "./api/client";
 import { ToastProvider } from "./components/Toast";
-import "./styles.css";
 
 const queryClient = new QueryClient({
   defaultOptions: {
