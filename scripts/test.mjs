@@ -45,7 +45,9 @@ let files = (await findTests(["src", "test"])).filter(
   (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
 );
 const browserFiles = files.filter(isBrowserTest);
+let notRun = [];
 if (browserFiles.length > 0 && !existsSync(chromium)) {
+  notRun = browserFiles;
   console.log(
     `\n!! Chromium is not installed (looked for ${chromium}): ${browserFiles.length} browser test file(s) will NOT run:\n` +
       browserFiles.map((f) => `   ${f}`).join("\n") +
@@ -131,6 +133,11 @@ for (const { target } of passes) {
 }
 
 header("results");
+if (notRun.length > 0) {
+  console.log(
+    `!! ${notRun.length} browser test file(s) did NOT run: Chromium is not installed at ${chromium}.`,
+  );
+}
 let passed = 0;
 let failed = 0;
 let ok = true;
