@@ -1,0 +1,63 @@
+// The servers a benchmark drives, each in a process of its own: Rollcall's production build on the
+// benchmark's PostgreSQL, and the bare-Fastify ceiling.
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { freePort } from "./postgres.js";
+
+export interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+}
+
+export async function startRollcall(databaseUrl: string): Promise<Server> {
+  if (!existsSync("dist/main.js")) throw new Error("no production build: run npm run build first");
+  const port = await freePort();
+  const child = spawn(process.execPath, ["dist/main.js", "serve"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      // The load generator is one IP making many requests; the limits are not what is measured.
+      RATE_LIMIT_LOGIN_IP: "1000000/15m",
+      RATE_LIMIT_SIGNUP_IP: "1000000/1h",
+      RATE_LIMIT_INVITATION_LOOKUP_IP: "1000000/10m",
+      RATE_LIMIT_INVITATIONS_ORG: "1000000/1h",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/readyz`, 60_000);
+  return { url, stop: stopper(child) };
+}
+
+export async function startCeiling(): Promise<Server> {
+  const port = await freePort();
+  const child = fork("bench/ceiling.ts", [String(port)], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/ceiling`, 30_000);
+  return { url, stop: stopper(child) };
+}
