@@ -13,9 +13,9 @@ import { Icon } from "../../components/Icon";
 import { useNotify } from "../../components/Toast";
 import { formatDateTime } from "../../lib/format";
 import { useAction } from "../../lib/forms";
+import { DEFAULT_EXPIRY, EXPIRY_OPTIONS } from "../../lib/options";
 import { hasPermission, keys, useWorkspaces } from "../../lib/places";
 import { ORG_ROLES, type OrgRole, roleLabel, WORKSPACE_ROLES, type WorkspaceRole } from "../../lib/roles";
-import { DEFAULT_EXPIRY, EXPIRY_OPTIONS } from "./options";
 import { asSentence, refuseField } from "./problems";
 
 type Delivery = "link" | "email";

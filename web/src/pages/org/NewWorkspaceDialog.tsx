@@ -8,8 +8,8 @@ import { Dialog } from "../../components/Dialog";
 import { FormError, SelectField, TextField } from "../../components/Field";
 import { useNotify } from "../../components/Toast";
 import { useAction } from "../../lib/forms";
+import { browserLanguage, browserTimeZone, languageOptions, timeZoneOptions } from "../../lib/options";
 import { keys } from "../../lib/places";
-import { browserLanguage, browserTimeZone, languageOptions, timeZoneOptions } from "./options";
 import { asSentence, refuseField } from "./problems";
 
 export function NewWorkspaceDialog({

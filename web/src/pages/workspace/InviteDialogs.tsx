@@ -11,21 +11,10 @@ import { ChoiceList, FormError, SelectField, TextField } from "../../components/
 import { Icon } from "../../components/Icon";
 import { useNotify } from "../../components/Toast";
 import { useAction } from "../../lib/forms";
+import { EXPIRY_OPTIONS, expiryLabel } from "../../lib/options";
 import { keys } from "../../lib/places";
 import { roleLabel, WORKSPACE_ROLES, type WorkspaceRole } from "../../lib/roles";
 import { fieldSentence, type WorkspacePlace } from "./common";
-
-const EXPIRY = [
-  { value: "24", label: "1 day" },
-  { value: "72", label: "3 days" },
-  { value: "168", label: "7 days" },
-  { value: "336", label: "14 days" },
-  { value: "720", label: "30 days" },
-];
-
-function expiryLabel(hours: string): string {
-  return EXPIRY.find((e) => e.value === hours)?.label ?? `${hours} hours`;
-}
 
 export function NewInvitationDialog({
   place,
@@ -210,7 +199,7 @@ function LinkForm({
           name="expiresInHours"
           value={expires}
           onChange={(e) => setExpires(e.target.value)}
-          options={EXPIRY}
+          options={EXPIRY_OPTIONS}
           error={fieldSentence("The expiry", create.fieldError("expiresInHours"))}
         />
         <TextField

@@ -8,15 +8,9 @@ import { FormError, SelectField, TextField } from "../../components/Field";
 import { Card, PageHeader } from "../../components/Page";
 import { useNotify } from "../../components/Toast";
 import { useAction } from "../../lib/forms";
+import { languageOptions, timeZoneOptions } from "../../lib/options";
 import { hasPermission, keys } from "../../lib/places";
-import {
-  fieldSentence,
-  languageName,
-  timeIn,
-  WithWorkspace,
-  WorkspaceForbidden,
-  type WorkspacePlace,
-} from "./common";
+import { fieldSentence, timeIn, WithWorkspace, WorkspaceForbidden, type WorkspacePlace } from "./common";
 
 export function WorkspaceGeneralPage() {
   return (
@@ -32,67 +26,6 @@ export function WorkspaceGeneralPage() {
   );
 }
 
-/** Common BCP 47 tags; the workspace's own language is kept in the list even when not among them. */
-const LANGUAGES = [
-  "ar",
-  "bn",
-  "cs",
-  "da",
-  "de",
-  "el",
-  "en",
-  "en-GB",
-  "en-US",
-  "es",
-  "es-419",
-  "fa",
-  "fi",
-  "fr",
-  "fr-CA",
-  "he",
-  "hi",
-  "hu",
-  "id",
-  "it",
-  "ja",
-  "ko",
-  "ms",
-  "nl",
-  "no",
-  "pl",
-  "pt",
-  "pt-BR",
-  "ro",
-  "ru",
-  "sv",
-  "sw",
-  "th",
-  "tr",
-  "uk",
-  "ur",
-  "vi",
-  "zh-Hans",
-  "zh-Hant",
-];
-
-function timezones(current: string): string[] {
-  let zones: string[];
-  try {
-    zones = Intl.supportedValuesOf("timeZone");
-  } catch {
-    zones = [];
-  }
-  const all = new Set([...zones, "UTC", current]);
-  return [...all].sort((a, b) => a.localeCompare(b));
-}
-
-function languageOptions(current: string) {
-  const tags = LANGUAGES.includes(current) ? LANGUAGES : [...LANGUAGES, current];
-  return tags
-    .map((tag) => ({ value: tag, label: `${languageName(tag)} (${tag})` }))
-    .sort((a, b) => a.label.localeCompare(b.label));
-}
-
 function GeneralForm({ place }: { place: WorkspacePlace }) {
   const { orgId, wsId } = place;
   const client = useQueryClient();
@@ -101,7 +34,7 @@ function GeneralForm({ place }: { place: WorkspacePlace }) {
   const [name, setName] = useState(saved.name);
   const [timezone, setTimezone] = useState(saved.timezone);
   const [language, setLanguage] = useState(saved.language);
-  const zoneOptions = useMemo(() => timezones(timezone).map((z) => ({ value: z, label: z })), [timezone]);
+  const zoneOptions = useMemo(() => timeZoneOptions(timezone), [timezone]);
   const langOptions = useMemo(() => languageOptions(language), [language]);
   const [blank, setBlank] = useState(false);
   const changed = name !== saved.name || timezone !== saved.timezone || language !== saved.language;

@@ -1,4 +1,4 @@
-// Choices the organisation pages offer: time zones, languages and invitation lifetimes.
+// Choices the console offers in more than one place: time zones, languages, invitation lifetimes.
 
 /** The browser's own time zone, e.g. "Europe/Paris" ("UTC" when it cannot tell). */
 export function browserTimeZone(): string {
@@ -22,8 +22,18 @@ function offsetOf(zone: string, at: Date): string {
 
 let zoneCache: { value: string; label: string }[] | undefined;
 
-/** Every IANA time zone the browser knows, with its current offset ("Europe/Paris (GMT+01:00)"). */
-export function timeZoneOptions(): { value: string; label: string }[] {
+/**
+ * Every IANA time zone the browser knows, with its current offset ("Europe/Paris (GMT+01:00)");
+ * `current` (a saved value) is kept even when this browser does not know it.
+ */
+export function timeZoneOptions(current?: string): { value: string; label: string }[] {
+  const all = allTimeZones();
+  return current && !all.some((z) => z.value === current)
+    ? [...all, { value: current, label: current }]
+    : all;
+}
+
+function allTimeZones(): { value: string; label: string }[] {
   if (zoneCache) return zoneCache;
   const zones = new Set<string>(
     typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [],
@@ -83,14 +93,16 @@ const LANGUAGE_TAGS = [
   "zh-Hant",
 ];
 
-export function languageOptions(): { value: string; label: string }[] {
+/** The offered languages by name ("French (fr)"); `current` (a saved value) is kept even when not offered. */
+export function languageOptions(current?: string): { value: string; label: string }[] {
   let names: Intl.DisplayNames | undefined;
   try {
     names = new Intl.DisplayNames(["en"], { type: "language" });
   } catch {
     names = undefined;
   }
-  return LANGUAGE_TAGS.map((tag) => {
+  const tags = current && !LANGUAGE_TAGS.includes(current) ? [...LANGUAGE_TAGS, current] : LANGUAGE_TAGS;
+  return tags.map((tag) => {
     const name = names?.of(tag);
     return { value: tag, label: name && name !== tag ? `${name} (${tag})` : tag };
   });
@@ -116,3 +128,8 @@ export const EXPIRY_OPTIONS = [
 ];
 
 export const DEFAULT_EXPIRY = "168";
+
+/** "72" → "3 days". */
+export function expiryLabel(hours: string): string {
+  return EXPIRY_OPTIONS.find((e) => e.value === hours)?.label ?? `${hours} hours`;
+}
