@@ -57,6 +57,7 @@ export interface App {
 }
 
 const HOUSEKEEPING_MS = 10 * 60_000;
+const MAX_PARAM_LENGTH = 200;
 
 export async function buildApp(options: BuildOptions): Promise<App> {
   const { config, database, logger } = options;
@@ -65,7 +66,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // Ids in the path are short; anything longer is not one of ours.
-    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true } },
     frameworkErrors,
   });
@@ -120,7 +121,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       routes.push({ method, url: route.url, permission: route.config?.permission });
     }
   });
-  registerGuard(fastify, config, database.db, catalogue);
+  registerGuard(fastify, config, database, catalogue);
   registerHttpMetrics(fastify, registry);
   fastify.addHook("onSend", async (_request, reply) => {
     reply.header("x-content-type-options", "nosniff");
@@ -138,7 +139,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await auditRoutes(scope, services);
     await invitationManagementRoutes(scope, services);
     await invitationJoinRoutes(scope, services);
-    await registerConsole(scope, findConsoleDir(config.consoleDir));
+    await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
   });
   await fastify.ready();
 

@@ -133,7 +133,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
   app.get(
     "/api/v1/me",
     {
-      config: { permission: "session" },
+      config: { permission: "session", withOrganizations: true },
       schema: {
         tags,
         summary: "Who I am, my organisations with my role in each, and this session",
@@ -150,8 +150,8 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       },
     },
     async (request) => {
-      const { user, session } = requireAuth(request);
-      const organizations = await listUserOrganizations(services.db, user.id);
+      const { user, session, organizations: read } = requireAuth(request);
+      const organizations = read ?? (await listUserOrganizations(services.db, user.id));
       return { user: presentUser(user), organizations, session: { id: session.id } };
     },
   );

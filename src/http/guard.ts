@@ -4,10 +4,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { can, effectiveWorkspaceRole, scopeOf, why } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
-import { orgStanding, workspaceStanding } from "../access/queries.js";
 import { type Config, isHttps } from "../config.js";
-import type { Queryable } from "../db/index.js";
-import { type Device, type ResolvedSession, resolveSession } from "../sessions/operations.js";
+import type { Database } from "../db/index.js";
+import type { Device } from "../sessions/operations.js";
+import { type Place, type PlaceStanding, type ResolvedSession, resolveRequest } from "../sessions/resolve.js";
 import { csrfCheck } from "./csrf.js";
 import { AppError } from "./errors.js";
 
@@ -35,6 +35,8 @@ declare module "fastify" {
     permission?: RoutePermission;
     /** A path parameter that, when it is the caller's own id, lets them through with org.read (leaving). */
     selfParam?: string;
+    /** A `session` route that answers with the caller's organisations: read with the session. */
+    withOrganizations?: boolean;
   }
   interface FastifyRequest {
     auth: ResolvedSession | null;
@@ -96,7 +98,7 @@ const SPECIAL: ReadonlySet<string> = new Set(["public", "session", "workspace.me
 export function registerGuard(
   app: FastifyInstance,
   config: Config,
-  db: Queryable,
+  database: Pick<Database, "db" | "pool">,
   catalogue: Catalogue,
 ): void {
   const publicOrigin = new URL(config.publicUrl).origin;
@@ -124,7 +126,11 @@ export function registerGuard(
     csrfCheck(request, publicOrigin);
     if (permission === "public") return;
     const token = requestToken(request, config);
-    const resolved = token ? await resolveSession(db, token, config.session, device(request)) : null;
+    const place = placeOf(request, permission);
+    // The session, its user and the standing where the path points: one round trip.
+    const resolved = token
+      ? await resolveRequest(database, token, place, config.session, device(request))
+      : null;
     if (!resolved) {
       if (request.cookies[sessionCookieName(config)]) clearSessionCookie(reply, config);
       throw new AppError(
@@ -132,23 +138,49 @@ export function registerGuard(
         token ? "Your session has ended; log in again." : "Log in first.",
       );
     }
-    request.auth = resolved;
+    request.auth = resolved.auth;
     if (permission === "session") return;
-    request.access = await authorize(request, resolved.user.id, permission);
+    request.access = authorize(request, resolved.auth.user.id, permission, resolved.standing);
   });
 
-  /** Resolves the caller's standing in the place the path names and checks the permission. */
-  async function authorize(request: FastifyRequest, userId: string, permission: string): Promise<Access> {
+  /** Where a route acts, from its `:org` or `:ws` parameter. */
+  function placeOf(request: FastifyRequest, permission: RoutePermission): Place {
+    const config = request.routeOptions.config;
+    if (permission === "session")
+      return config?.withOrganizations ? { kind: "organizations" } : { kind: "none" };
+    const params = request.params as Record<string, string | undefined>;
+    if (params.org !== undefined) return { kind: "org", orgId: params.org };
+    if (params.ws !== undefined) return { kind: "workspace", workspaceId: params.ws };
+    throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
+  }
+
+  /** Checks the permission against the caller's standing in the place the path names. */
+  function authorize(
+    request: FastifyRequest,
+    userId: string,
+    permission: string,
+    found: PlaceStanding | null,
+  ): Access {
     const params = request.params as Record<string, string | undefined>;
     let access: Access;
     if (params.org !== undefined) {
-      const standing = await orgStanding(db, params.org, userId);
       // Another tenant's organisation answers exactly like one that does not exist (rule 3).
-      if (!standing) throw new AppError("organization_not_found");
-      access = { ...standing, workspaceId: null, workspaceRole: null, effectiveRole: null };
+      if (!found?.orgId || !found.orgRole) throw new AppError("organization_not_found");
+      access = {
+        orgId: found.orgId,
+        orgRole: found.orgRole,
+        workspaceId: null,
+        workspaceRole: null,
+        effectiveRole: null,
+      };
     } else if (params.ws !== undefined) {
-      const standing = await workspaceStanding(db, params.ws, userId);
-      if (!standing) throw new AppError("workspace_not_found");
+      if (!found?.orgId || !found.orgRole) throw new AppError("workspace_not_found");
+      const standing = {
+        orgId: found.orgId,
+        workspaceId: params.ws,
+        orgRole: found.orgRole,
+        workspaceRole: found.workspaceRole,
+      };
       const effectiveRole = effectiveWorkspaceRole(catalogue, standing);
       // A workspace one cannot enter is not shown to exist, even inside one's organisation.
       if (!effectiveRole && permission !== "org.workspaces") throw new AppError("workspace_not_found");

@@ -346,7 +346,7 @@ describe("the route table", () => {
     const Fastify = (await import("fastify")).default;
     const { registerGuard } = await import("./guard.js");
     const app = Fastify();
-    registerGuard(app, t.config, t.db, t.app.services.catalogue);
+    registerGuard(app, t.config, t.database.database, t.app.services.catalogue);
     assert.throws(() => app.get("/api/v1/forgotten", async () => "open"), /declares no permission/);
     await app.close();
   });
