@@ -56,6 +56,12 @@ test("API paths never fall back to the console, even when asked for HTML", async
     assert.equal(res.status, 404, url);
     assert.equal(res.json.code, "route_not_found", url);
   }
+  // A path part longer than any id is refused as it is without a console (the catch-all route
+  // would otherwise take what the router refuses), and the path is not echoed.
+  const long = await t.request("GET", `/api/v1/workspaces/${"z".repeat(300)}`, { headers: html });
+  assert.equal(long.status, 414);
+  assert.equal(long.json.code, "uri_too_long");
+  assert.doesNotMatch(long.text, /zzzz/);
   // A script's fetch of an unknown path gets a problem, not a page.
   const res = await t.request("GET", "/orgs/o1", { headers: { accept: "application/json" } });
   assert.equal(res.status, 404);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { AppError } from "./errors.js";
 
 /**
  * The console's pages run only the bundle's own scripts and styles. Links in the console carry
@@ -35,7 +36,15 @@ export function findConsoleDir(configured: string | undefined): string | undefin
   return candidates.find((dir) => existsSync(path.join(dir, "index.html")));
 }
 
-export async function registerConsole(fastify: FastifyInstance, dir: string | undefined): Promise<void> {
+/**
+ * Serves the console from `dir`. `maxParamLength` is the router's: the console's catch-all route
+ * matches what the router would otherwise refuse as too long, so it refuses it the same way.
+ */
+export async function registerConsole(
+  fastify: FastifyInstance,
+  dir: string | undefined,
+  maxParamLength: number,
+): Promise<void> {
   if (!dir) {
     fastify.log.warn("the web console is not built (npm run build): / answers with instructions");
     fastify.get("/", { config: { permission: "public" }, schema: { hide: true } }, async (_request, reply) =>
@@ -75,6 +84,10 @@ export async function registerConsole(fastify: FastifyInstance, dir: string | un
   );
   fastify.get("/*", { config: { permission: "public" }, schema: { hide: true } }, async (request, reply) => {
     const wantsHtml = (request.headers.accept ?? "").includes("text/html");
+    const path = request.url.split("?", 1)[0] ?? "";
+    if (NOT_CONSOLE.test(request.url) && path.split("/").some((part) => part.length > maxParamLength)) {
+      throw new AppError("uri_too_long");
+    }
     if (!wantsHtml || NOT_CONSOLE.test(request.url) || request.url.startsWith("/assets/")) {
       return reply.callNotFound();
     }
