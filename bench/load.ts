@@ -6,6 +6,8 @@ export interface LoadRequest {
   method?: "GET" | "POST";
   headers?: Record<string, string>;
   body?: string;
+  /** Paths (with query) to cycle through, each connection in turn, instead of the URL's own. */
+  paths?: string[];
 }
 
 export interface LoadResult {
@@ -26,6 +28,7 @@ export async function measure(
     method: request.method ?? "GET",
     headers: request.headers ?? {},
     ...(request.body !== undefined ? { body: request.body } : {}),
+    ...(request.paths ? { requests: request.paths.map((path) => ({ path })) } : {}),
     connections,
     duration: seconds,
     pipelining: 1,

@@ -31,13 +31,15 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-export async function startRollcall(databaseUrl: string): Promise<Server> {
+/** Rollcall's production build on `databaseUrl`, its mail going to `smtpUrl` (the bench's listener). */
+export async function startRollcall(databaseUrl: string, smtpUrl: string): Promise<Server> {
   if (!existsSync("dist/main.js")) throw new Error("no production build: run npm run build first");
   const port = await freePort();
   const child = spawn(process.execPath, ["dist/main.js", "serve"], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
+      SMTP_URL: smtpUrl,
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",

@@ -1,166 +1,257 @@
-// `npm run bench [-- --quick]`: starts a PostgreSQL server of its own, Rollcall's production build
-// on it and the bare-Fastify ceiling, seeds through the API, and measures each workload with
-// autocannon: a warm-up, then measured runs alternating between the systems, medians reported.
-// Prints a table and writes bench/results/<time>.json.
+// `npm run bench [-- --quick]`: Rollcall side by side with Better Auth (organization plugin) on
+// one PostgreSQL server of the benchmark's own, with the same data and the same load generator.
 //
-// Workloads so far (issue 6 lists the rest): W0 the ceiling, W1 session check (GET /api/v1/me),
-// W2 permission check (POST /api/v1/workspaces/{ws}/authorize). The Better Auth side is not
-// built yet.
-import { mkdirSync, writeFileSync } from "node:fs";
+// Stages, each adding people to what the last one seeded (dataset.ts):
+//   1k   users — W1–W3 on both: the base of the flatness ratio
+//   10k  users — W0 ceiling, W1–W3 on both at every connection count, W5 invitation pairs
+//   1M   users (100k in --quick) — W1–W3 on both again (flatness), W4 member search (Rollcall)
+// Each measurement: a warm-up per system, then RUNS runs alternating A B A B, medians reported.
+// Prints tables (figures, then ratios against the issue's targets) and writes
+// bench/results/<time>.json.
+import { readFileSync } from "node:fs";
 import os from "node:os";
+import pg from "pg";
+import { startSmtpCapture } from "../test/helpers/smtp.js";
+import {
+  betterAuthInvitationPair,
+  betterAuthRequests,
+  loginBetterAuth,
+  migrateBetterAuth,
+  seedBetterAuth,
+  signUpBetterAuthInvitee,
+  startBetterAuth,
+  verifyBetterAuthRequests,
+} from "./better-auth/index.js";
 import { type LoadRequest, type LoadResult, measure, median } from "./load.js";
 import { startPostgres } from "./postgres.js";
 import { startCeiling, startRollcall } from "./processes.js";
+import { type Report, type Row, report, type SizeRow, writeResults } from "./report.js";
+import {
+  loginRollcall,
+  rollcallInvitationPair,
+  rollcallRequests,
+  seedRollcall,
+  signUpRollcallInvitee,
+} from "./rollcall.js";
 
 const quick = process.argv.includes("--quick");
-const RUNS = quick ? 3 : 5;
-const SECONDS = quick ? 3 : 10;
-const WARMUP_SECONDS = quick ? 1 : 5;
-const CONNECTIONS = quick ? [10] : [10, 50];
+const SETTINGS = {
+  runs: 3,
+  seconds: quick ? 2 : 10,
+  warmupSeconds: quick ? 1 : 3,
+  connections: quick ? [10] : [10, 50],
+  /** Connections for the 1k and large stages (flatness, W4). */
+  stageConnections: 10,
+  pairs: quick ? 12 : 100,
+  stages: quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 1_000_000],
+};
 
-interface Workload {
-  id: string;
-  title: string;
-  /** One request shape per system measured. */
-  systems: Record<string, LoadRequest>;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the seeding reads a few known fields of the API's answers
-async function json(url: string, init: RequestInit & { body?: string }): Promise<any> {
-  const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...init.headers } });
-  if (!res.ok) throw new Error(`${init.method ?? "GET"} ${url}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
+/** W4: substrings of names and e-mails, from one match to every member, and none. */
+const SEARCH_TERMS = [
+  "lovelace",
+  "grace",
+  "user4242",
+  "9999",
+  "hopper 1",
+  "knuth 77",
+  "user123456@",
+  "@bench",
+  "ritchie",
+  "nobody-at-all",
+];
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const rows: Row[] = [];
 
-const pg = await startPostgres();
-log(`PostgreSQL: ${pg.version} at ${pg.url}`);
-const rollcall = await startRollcall(pg.url);
-const ceiling = await startCeiling();
-try {
-  log("seeding through the API…");
-  const signup = await json(`${rollcall.url}/api/v1/auth/signup`, {
-    method: "POST",
-    body: JSON.stringify({
-      email: "bench@example.org",
-      password: "a long bench passphrase",
-      name: "Bench Owner",
-      organizationName: "Bench",
-    }),
-  });
-  const token: string = signup.session.token;
-  const auth = { authorization: `Bearer ${token}` };
-  const me = await json(`${rollcall.url}/api/v1/me`, { headers: auth });
-  const orgId: string = me.organizations[0].id;
-  const ws = await json(`${rollcall.url}/api/v1/orgs/${orgId}/workspaces`, {
-    method: "POST",
-    headers: auth,
-    body: JSON.stringify({ name: "Bench workspace" }),
-  });
-
-  const workloads: Workload[] = [
-    {
-      id: "W0",
-      title: "ceiling: bare Fastify route",
-      systems: { fastify: { url: `${ceiling.url}/ceiling` } },
-    },
-    {
-      id: "W1",
-      title: "session check",
-      systems: { rollcall: { url: `${rollcall.url}/api/v1/me`, headers: auth } },
-    },
-    {
-      id: "W2",
-      title: "permission check",
-      systems: {
-        rollcall: {
-          url: `${rollcall.url}/api/v1/workspaces/${ws.workspace.id}/authorize`,
-          method: "POST",
-          headers: { ...auth, "content-type": "application/json" },
-          body: JSON.stringify({ permission: "flows.write" }),
-        },
-      },
-    },
-  ];
-
-  const rows: {
-    workload: string;
-    system: string;
-    connections: number;
-    runs: LoadResult[];
-    median: LoadResult;
-  }[] = [];
-  for (const w of workloads) {
-    for (const connections of CONNECTIONS) {
-      const systems = Object.entries(w.systems);
-      for (const [, request] of systems) await measure(request, connections, WARMUP_SECONDS);
-      const runs = new Map<string, LoadResult[]>(systems.map(([name]) => [name, []]));
-      // A B A B: each system's runs are spread over the same stretch of time.
-      for (let r = 0; r < RUNS; r++) {
-        for (const [name, request] of systems) {
-          const result = await measure(request, connections, SECONDS);
-          if (result.errors > 0 || result.non2xx > 0) {
-            throw new Error(`${w.id} ${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
-          }
-          runs.get(name)?.push(result);
-          log(
-            `${w.id} ${name} c=${connections} run ${r + 1}/${RUNS}: ${Math.round(result.requestsPerSecond)} req/s`,
-          );
-        }
+/** Warm-up, then alternating runs of every system; one row per system with the medians. */
+async function compare(
+  stage: number,
+  workload: string,
+  systems: Record<string, LoadRequest>,
+  connections: number,
+): Promise<void> {
+  const entries = Object.entries(systems);
+  for (const [, request] of entries) await measure(request, connections, SETTINGS.warmupSeconds);
+  const runs = new Map<string, LoadResult[]>(entries.map(([name]) => [name, []]));
+  for (let r = 0; r < SETTINGS.runs; r++) {
+    for (const [name, request] of entries) {
+      const result = await measure(request, connections, SETTINGS.seconds);
+      if (result.errors > 0 || result.non2xx > 0) {
+        throw new Error(`${workload} ${name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
       }
-      for (const [name, results] of runs) {
-        rows.push({
-          workload: w.id,
-          system: name,
-          connections,
-          runs: results,
-          median: {
-            requestsPerSecond: median(results.map((x) => x.requestsPerSecond)),
-            p50Ms: median(results.map((x) => x.p50Ms)),
-            p99Ms: median(results.map((x) => x.p99Ms)),
-            errors: 0,
-            non2xx: 0,
-          },
-        });
-      }
+      runs.get(name)?.push(result);
+      log(
+        `  ${workload} ${name.padEnd(11)} ${stage.toLocaleString("en")} users c=${connections} run ${r + 1}/${SETTINGS.runs}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms`,
+      );
     }
   }
-
-  const titles = new Map(workloads.map((w) => [w.id, w.title]));
-  console.log(
-    `\n${"workload".padEnd(32)} ${"system".padEnd(10)} ${"conn".padStart(4)} ${"req/s".padStart(9)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)}`,
-  );
-  for (const r of rows) {
-    console.log(
-      `${`${r.workload} ${titles.get(r.workload)}`.padEnd(32)} ${r.system.padEnd(10)} ${String(r.connections).padStart(4)} ${Math.round(r.median.requestsPerSecond).toString().padStart(9)} ${r.median.p50Ms.toFixed(1).padStart(7)} ${r.median.p99Ms.toFixed(1).padStart(7)}`,
-    );
-  }
-  mkdirSync("bench/results", { recursive: true });
-  const file = `bench/results/${new Date().toISOString().replaceAll(":", "-")}${quick ? "-quick" : ""}.json`;
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        at: new Date().toISOString(),
-        quick,
-        machine: {
-          cpus: os.cpus().length,
-          cpuModel: os.cpus()[0]?.model,
-          memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-          node: process.version,
-        },
-        postgres: pg.version,
-        settings: { runs: RUNS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS },
-        rows,
+  for (const [system, results] of runs) {
+    rows.push({
+      stage,
+      workload,
+      system,
+      connections,
+      runs: results,
+      median: {
+        requestsPerSecond: median(results.map((x) => x.requestsPerSecond)),
+        p50Ms: median(results.map((x) => x.p50Ms)),
+        p99Ms: median(results.map((x) => x.p99Ms)),
+        errors: 0,
+        non2xx: 0,
       },
-      null,
-      2,
-    )}\n`,
+    });
+  }
+}
+
+function version(pkg: string): string {
+  return JSON.parse(readFileSync(`node_modules/${pkg}/package.json`, "utf8")).version;
+}
+
+async function tableSizes(url: string): Promise<SizeRow[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const { rows: sizes } = await pool.query<{ system: string; bytes: string }>(`
+      SELECT CASE WHEN c.relname IN ('user', 'session', 'account', 'verification', 'organization', 'member', 'invitation')
+                  THEN 'better-auth' ELSE 'rollcall' END AS system,
+             sum(pg_total_relation_size(c.oid))::text AS bytes
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind = 'r'
+      GROUP BY 1`);
+    const { rows: db } = await pool.query<{ bytes: string }>(
+      "SELECT pg_database_size(current_database())::text AS bytes",
+    );
+    return [
+      ...sizes.map((s) => ({ system: s.system, bytes: Number(s.bytes) })),
+      { system: "database", bytes: Number(db[0]?.bytes ?? 0) },
+    ];
+  } finally {
+    await pool.end();
+  }
+}
+
+const startedAt = Date.now();
+const postgres = await startPostgres();
+log(`PostgreSQL: ${postgres.version} at ${postgres.url}`);
+const mailbox = await startSmtpCapture();
+const rollcall = await startRollcall(postgres.url, mailbox.url);
+await migrateBetterAuth(postgres.url);
+const betterAuth = await startBetterAuth(postgres.url);
+const ceiling = await startCeiling();
+try {
+  const seeding: Report["seeding"] = [];
+  let seeded = 0;
+  const seedTo = async (users: number) => {
+    log(`\nseeding users ${seeded.toLocaleString("en")} … ${users.toLocaleString("en")} into both systems`);
+    let t = performance.now();
+    await seedRollcall(postgres.url, seeded, users);
+    const rollcallMs = performance.now() - t;
+    t = performance.now();
+    await seedBetterAuth(postgres.url, seeded, users);
+    const betterAuthMs = performance.now() - t;
+    seeding.push({ users, from: seeded, rollcallMs, betterAuthMs, sizes: await tableSizes(postgres.url) });
+    seeded = users;
+  };
+
+  const [small, middle, large] = SETTINGS.stages as [number, number, number];
+  await seedTo(small);
+  const rcLogin = await loginRollcall(rollcall.url, postgres.url);
+  const baLogin = await loginBetterAuth(betterAuth.url, postgres.url);
+  const rc = rollcallRequests(rollcall.url, rcLogin);
+  const ba = betterAuthRequests(betterAuth.url, baLogin);
+  const pairs = (stage: number) =>
+    [
+      ["W1", { rollcall: rc.session, "better-auth": ba.session }],
+      ["W2", { rollcall: rc.permission, "better-auth": ba.permission }],
+      ["W3", { rollcall: rc.members, "better-auth": ba.members }],
+    ].map(([id, systems]) => ({ id: id as string, systems: systems as Record<string, LoadRequest>, stage }));
+
+  log(`\nstage ${small.toLocaleString("en")} users`);
+  await verifyBetterAuthRequests(betterAuth.url, baLogin, small);
+  for (const w of pairs(small)) await compare(small, w.id, w.systems, SETTINGS.stageConnections);
+
+  await seedTo(middle);
+  log(`\nstage ${middle.toLocaleString("en")} users`);
+  await verifyBetterAuthRequests(betterAuth.url, baLogin, middle);
+  for (const connections of SETTINGS.connections) {
+    await compare(middle, "W0", { fastify: { url: `${ceiling.url}/ceiling` } }, connections);
+    for (const w of pairs(middle)) await compare(middle, w.id, w.systems, connections);
+  }
+
+  log(`\nW5: ${SETTINGS.pairs} invitation pairs each (invitees sign up first, untimed)`);
+  const rcInvitees = [];
+  const baInvitees = [];
+  for (let n = 0; n < SETTINGS.pairs; n++) {
+    rcInvitees.push(await signUpRollcallInvitee(rollcall.url, n));
+    baInvitees.push(await signUpBetterAuthInvitee(betterAuth.url, n));
+  }
+  const pairMs: Record<string, number[]> = { rollcall: [], "better-auth": [] };
+  const batch = Math.ceil(SETTINGS.pairs / 4);
+  for (let from = 0; from < SETTINGS.pairs; from += batch) {
+    for (let n = from; n < Math.min(from + batch, SETTINGS.pairs); n++) {
+      const invitee = rcInvitees[n];
+      if (invitee)
+        pairMs.rollcall?.push(await rollcallInvitationPair(rollcall.url, rcLogin, invitee, mailbox));
+    }
+    for (let n = from; n < Math.min(from + batch, SETTINGS.pairs); n++) {
+      const invitee = baInvitees[n];
+      if (!invitee) continue;
+      const t = performance.now();
+      await betterAuthInvitationPair(betterAuth.url, baLogin, invitee);
+      pairMs["better-auth"]?.push(performance.now() - t);
+    }
+    log(`  W5 pairs ${Math.min(from + batch, SETTINGS.pairs)}/${SETTINGS.pairs} on each`);
+  }
+
+  await seedTo(large);
+  log(`\nstage ${large.toLocaleString("en")} users`);
+  await verifyBetterAuthRequests(betterAuth.url, baLogin, large);
+  for (const w of pairs(large)) await compare(large, w.id, w.systems, SETTINGS.stageConnections);
+  await compare(
+    large,
+    "W4",
+    {
+      rollcall: {
+        ...rc.members,
+        paths: SEARCH_TERMS.map(
+          (q) => `/api/v1/orgs/${rcLogin.bigOrgId}/members?limit=50&q=${encodeURIComponent(q)}`,
+        ),
+      },
+    },
+    SETTINGS.stageConnections,
   );
-  console.log(`\nwritten: ${file}`);
+
+  const results: Report = {
+    at: new Date().toISOString(),
+    quick,
+    command: `npm run bench${quick ? " -- --quick" : ""}`,
+    durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    versions: {
+      postgres: postgres.version,
+      rollcall: JSON.parse(readFileSync("package.json", "utf8")).version,
+      "better-auth": version("better-auth"),
+      fastify: version("fastify"),
+      autocannon: version("autocannon"),
+    },
+    settings: { ...SETTINGS, searchTerms: SEARCH_TERMS },
+    seeding,
+    rows,
+    invitationPairs: Object.fromEntries(
+      Object.entries(pairMs).map(([system, ms]) => [
+        system,
+        { pairs: ms.length, medianMs: median(ms), meanMs: ms.reduce((a, b) => a + b, 0) / ms.length },
+      ]),
+    ),
+  };
+  console.log(report(results));
+  console.log(`\nwritten: ${writeResults(results)}`);
 } finally {
-  await rollcall.stop();
-  await ceiling.stop();
-  pg.stop();
+  await mailbox.close();
+  await Promise.all([rollcall.stop(), betterAuth.stop(), ceiling.stop()]);
+  postgres.stop();
 }
