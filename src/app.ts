@@ -92,6 +92,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     config,
     catalogue,
     db: database.db,
+    pool: database.pool,
     limiter: new RateLimiter(database.db),
     wakeMail: () => mailWorker.wake(),
   };

@@ -1,4 +1,6 @@
 // What operations need from the running server, passed explicitly rather than imported.
+
+import type pg from "pg";
 import type { Catalogue } from "./access/catalogue.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db/index.js";
@@ -8,6 +10,8 @@ export interface Services {
   config: Config;
   catalogue: Catalogue;
   db: Db;
+  /** The pool under `db`, for the few hot reads run as named prepared statements (db/prepared.ts). */
+  pool: pg.Pool;
   limiter: RateLimiter;
   /** Tells this server's mail worker that a transaction has just committed mail. */
   wakeMail(): void;

@@ -1,6 +1,7 @@
 // "q matches name or e-mail, case-insensitive, anywhere in the string" (DESIGN §4), written so
 // that the trigram indexes of migration 0002 (lower(name), lower(email) with gin_trgm_ops) serve it.
 import { type RawBuilder, type SqlBool, sql } from "kysely";
+import type { Queryable } from "./index.js";
 
 /** `%q%` for LIKE, lower-cased, with LIKE's own wildcards in `q` taken literally. */
 export function containsPattern(q: string): string {
@@ -8,6 +9,29 @@ export function containsPattern(q: string): string {
     .trim()
     .toLowerCase()
     .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A search in a large organisation, in two steps, so that neither a rare nor a common term reads
+ * every member. PostgreSQL cannot estimate how many people `%q%` matches, and a wrong guess costs
+ * seconds at a million members: walking the join-order index for a rare term reads them all;
+ * sorting every match of a common term reads tens of thousands. So:
+ *
+ * 1. `searchCandidates`: up to CANDIDATE_LIMIT + 1 matching users, through the trigram indexes.
+ * 2. At most CANDIDATE_LIMIT: the page is cut from exactly those (`memberIn`), a small sort.
+ *    More: the term is common, so walking the organisation's members in join order finds a page
+ *    of matches quickly (orgs/queries.ts memberSearch, `matching: "scan"`).
+ */
+export const CANDIDATE_LIMIT = 1000;
+
+export async function searchCandidates(db: Queryable, q: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("users as u")
+    .select("u.id")
+    .where(personMatches(q))
+    .limit(CANDIDATE_LIMIT + 1)
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** A WHERE condition: the user row under `alias` (default `u`) matches `q`. Use as `.where(personMatches(q))`. */

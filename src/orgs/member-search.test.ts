@@ -1,11 +1,13 @@
 // Member search at scale: `q` is served by the trigram indexes of migration 0002, not by reading
-// every user. 20,000 members stand in for a million: enough for the planner to prefer an index
-// when one applies, and quick to make with generate_series.
+// every user, and a term that matches many walks the members in join order instead of sorting
+// every match (db/search.ts). 20,000 members stand in for a million: enough for the planner to
+// prefer an index when one applies, and quick to make with generate_series.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { buildUser, type TestApp, testApp } from "../../test/helpers/app.js";
-import { memberSearch } from "./queries.js";
+import { CANDIDATE_LIMIT, searchCandidates } from "../db/search.js";
+import { memberPage, memberSearch } from "./queries.js";
 
 const MEMBERS = 20_000;
 
@@ -67,4 +69,56 @@ test("a member search for 3+ characters runs on a trigram index, not a scan of u
   assert.equal(page.status, 200);
   assert.equal(page.json.items.length, 200);
   assert.ok(page.json.nextCursor);
+});
+
+test("a term matching more people than CANDIDATE_LIMIT walks the members in join order, and pages exactly", async () => {
+  const o = await buildUser(t, { name: "Walk Owner" });
+  const me = await t.request("GET", "/api/v1/me", { token: o.token });
+  const orgId: string = me.json.organizations[0].id;
+  // Everyone is "Walker …", a few of them "Walker … Rare": the common term and a rare one.
+  const n = CANDIDATE_LIMIT * 3;
+  await sql`
+    INSERT INTO users (id, email, name)
+    SELECT 'usr_walk' || lpad(i::text, 8, '0'), 'w' || i || '@walk.example',
+           'Walker ' || i || CASE WHEN i % 997 = 0 THEN ' Rare' ELSE '' END
+    FROM generate_series(1, ${n}::int) AS i
+  `.execute(t.db);
+  // Join order is the reverse of the user numbers: the first page is not the first rows inserted.
+  await sql`
+    INSERT INTO org_memberships (org_id, user_id, role, created_at)
+    SELECT ${orgId}, 'usr_walk' || lpad(i::text, 8, '0'), 'member', now() - i * interval '1 second'
+    FROM generate_series(1, ${n}::int) AS i
+  `.execute(t.db);
+  await sql`VACUUM ANALYZE users`.execute(t.db);
+  await sql`ANALYZE org_memberships`.execute(t.db);
+
+  assert.equal((await searchCandidates(t.db, "walker")).length, CANDIDATE_LIMIT + 1);
+  const explained = await memberPage(t.db, orgId, { q: "walker", limit: 50, matching: "scan" }).explain();
+  const plan = explained.map((row) => String(row["QUERY PLAN"])).join("\n");
+  assert.match(plan, /Index Scan using org_memberships_joined_idx/);
+  assert.doesNotMatch(plan, /Sort Key: m\.created_at/);
+
+  const expected = async (like: string, limit: number) =>
+    (
+      await sql<{ user_id: string }>`
+        SELECT m.user_id FROM org_memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = ${orgId} AND (lower(u.name) LIKE ${like} OR lower(u.email) LIKE ${like})
+        ORDER BY m.created_at, m.user_id LIMIT ${limit}`.execute(t.db)
+    ).rows.map((r) => r.user_id);
+  const ids = (res: { json: { items: { userId: string }[] } }) => res.json.items.map((m) => m.userId);
+
+  // Common: two pages by cursor are exactly the first 100 matches in join order.
+  const first = await t.request("GET", `/api/v1/orgs/${orgId}/members?q=WALKER&limit=50`, { token: o.token });
+  assert.equal(first.status, 200, first.text);
+  const second = await t.request(
+    "GET",
+    `/api/v1/orgs/${orgId}/members?q=WALKER&limit=50&cursor=${first.json.nextCursor}`,
+    { token: o.token },
+  );
+  assert.deepEqual([...ids(first), ...ids(second)], await expected("%walker%", 100));
+  // Rare: every match, in join order, through the candidates.
+  const rare = await t.request("GET", `/api/v1/orgs/${orgId}/members?q=rare&limit=50`, { token: o.token });
+  assert.equal(rare.status, 200);
+  assert.equal(rare.json.items.length, Math.floor(n / 997));
+  assert.deepEqual(ids(rare), await expected("%rare%", 50));
 });

@@ -1,5 +1,6 @@
 // SQL for organisations and org memberships. Every query on a membership filters by org_id.
 import { type RawBuilder, type SqlBool, sql } from "kysely";
+import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Queryable } from "../db/index.js";
 import type { OrganizationRow } from "../db/schema.js";
 import { personMatches } from "../db/search.js";
@@ -86,6 +87,8 @@ export async function countOwners(tx: Queryable, orgId: string): Promise<number>
 export interface MemberFilter {
   /** Matches name or e-mail anywhere, case-insensitively. */
   q?: string | undefined;
+  /** How to match `q` (db/search.ts): among these users only, or by scanning; default: the indexes. */
+  matching?: { userIds: string[] } | "scan" | undefined;
   role?: string | undefined;
   limit: number;
   after?: TimeKey | undefined;
@@ -93,12 +96,25 @@ export interface MemberFilter {
 
 /**
  * The members of an organisation with their user fields, by join date then user id, one page plus
- * one row. With `q` of three or more characters the trigram indexes on users serve the match.
+ * one row. With `q`, `matching` says how (see db/search.ts): among candidate users found through
+ * the trigram indexes, or by walking the members in join order and reading each one's user (the
+ * lateral subquery, fenced by OFFSET 0, keeps the planner from sorting every match instead).
  */
 export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter) {
+  const term = filter.q?.trim() ? filter.q : undefined;
+  const scanning = term !== undefined && filter.matching === "scan";
   let q = db
     .selectFrom("org_memberships as m")
-    .innerJoin("users as u", "u.id", "m.user_id")
+    .innerJoinLateral(
+      (eb) => {
+        const user = eb
+          .selectFrom("users as u")
+          .select(["u.name", "u.email"])
+          .whereRef("u.id", "=", "m.user_id");
+        return (scanning ? user.where(personMatches(term)).offset(0) : user).as("u");
+      },
+      (join) => join.onTrue(),
+    )
     .select([
       "m.user_id",
       "u.name",
@@ -110,7 +126,12 @@ export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter)
     ])
     .where("m.org_id", "=", orgId);
   if (filter.role !== undefined) q = q.where("m.role", "=", filter.role);
-  if (filter.q?.trim()) q = q.where(personMatches(filter.q));
+  if (term !== undefined && !scanning) {
+    const how = filter.matching;
+    q = q.where(
+      how && how !== "scan" ? sql<SqlBool>`m.user_id = ANY(${how.userIds}::text[])` : personMatches(term),
+    );
+  }
   if (filter.after) q = q.where(after("m.created_at", "m.user_id", filter.after));
   return q
     .orderBy("m.created_at")
@@ -119,6 +140,32 @@ export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter)
 }
 
 export type MemberRow = Awaited<ReturnType<ReturnType<typeof memberSearch>["execute"]>>[number];
+
+/**
+ * memberSearch with each member's direct workspace roles (by workspace name), in the same
+ * statement: the page is cut first, then only its rows get their workspaces.
+ */
+export function memberPage(db: Queryable, orgId: string, filter: MemberFilter) {
+  return db
+    .selectFrom(memberSearch(db, orgId, filter).as("p"))
+    .select(["p.user_id", "p.name", "p.email", "p.role", "p.created_at", "p.key_micros", "p.key_id"])
+    .select((eb) =>
+      jsonArrayFrom(
+        eb
+          .selectFrom("workspace_memberships as wm")
+          .innerJoin("workspaces as w", (j) =>
+            j.onRef("w.org_id", "=", "wm.org_id").onRef("w.id", "=", "wm.workspace_id"),
+          )
+          .select(["w.id", "w.name", "wm.role"])
+          .where("wm.org_id", "=", orgId)
+          .whereRef("wm.user_id", "=", "p.user_id")
+          .orderBy("w.name")
+          .orderBy("w.id"),
+      ).as("workspaces"),
+    )
+    .orderBy("p.created_at")
+    .orderBy("p.user_id");
+}
 
 /** One member with their user fields, or undefined when the user is not in this organisation. */
 export function findMember(db: Queryable, orgId: string, userId: string): Promise<MemberRow | undefined> {

@@ -175,7 +175,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     async (request) => {
       const { orgId } = requireAccess(request);
       const { limit, cursor, q, role } = request.query;
-      const result = await listMembers(db, orgId, { q, role, limit, after: decodeTimeCursor(cursor) });
+      const result = await listMembers(services, orgId, { q, role, limit, after: decodeTimeCursor(cursor) });
       return { items: result.items.map(presentMember), nextCursor: result.nextCursor };
     },
   );
