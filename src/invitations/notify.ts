@@ -23,21 +23,31 @@ export function membersUrl(publicUrl: string, orgId: string): string {
   return `${publicUrl}/orgs/${orgId}/members`;
 }
 
-/** Who is told: every person acting as workspace admin in one of the workspaces, once each. */
+/**
+ * Who is told: every person acting as workspace admin in one of the workspaces, once each. Read
+ * through the role indexes — the organisation's members whose org role makes them admin, and the
+ * direct admins of the joined workspaces — never the whole membership, which may be a million.
+ */
 export async function joinRecipients(
   tx: Queryable,
   services: Pick<Services, "catalogue">,
   joined: Pick<Joined, "orgId" | "member" | "workspaces">,
 ): Promise<{ id: string; name: string; email: string }[]> {
-  const people = await tx
-    .selectFrom("org_memberships as m")
-    .innerJoin("users as u", "u.id", "m.user_id")
-    .select(["u.id", "u.name", "u.email", "m.role"])
-    .where("m.org_id", "=", joined.orgId)
-    .where("m.user_id", "<>", joined.member.id)
-    .orderBy("u.id")
-    .execute();
+  const { catalogue } = services;
+  const isAdmin = (orgRole: string, workspaceRole: string | null) =>
+    effectiveWorkspaceRole(catalogue, { orgRole, workspaceRole }) === "admin";
+  // The effective role is the higher of the two, by name: admin comes from the org role or a direct admin grant.
+  const adminOrgRoles = catalogue.orgRoles.map((r) => r.name).filter((role) => isAdmin(role, null));
   const wsIds = joined.workspaces.map((w) => w.id);
+  const people = () =>
+    tx
+      .selectFrom("org_memberships as m")
+      .innerJoin("users as u", "u.id", "m.user_id")
+      .select(["u.id", "u.name", "u.email", "m.role"])
+      .where("m.org_id", "=", joined.orgId)
+      .where("m.user_id", "<>", joined.member.id);
+  const byOrgRole =
+    adminOrgRoles.length === 0 ? [] : await people().where("m.role", "in", adminOrgRoles).execute();
   const direct =
     wsIds.length === 0
       ? []
@@ -46,14 +56,17 @@ export async function joinRecipients(
           .select(["user_id", "workspace_id", "role"])
           .where("org_id", "=", joined.orgId)
           .where("workspace_id", "in", wsIds)
+          .where("role", "=", "admin")
           .where("user_id", "<>", joined.member.id)
           .execute();
+  const known = new Set(byOrgRole.map((p) => p.id));
+  const directIds = [...new Set(direct.map((d) => d.user_id))].filter((id) => !known.has(id));
+  const byGrant = directIds.length === 0 ? [] : await people().where("m.user_id", "in", directIds).execute();
   const directOf = (userId: string, workspaceId: string) =>
     direct.find((d) => d.user_id === userId && d.workspace_id === workspaceId)?.role ?? null;
-  const isAdmin = (orgRole: string, workspaceRole: string | null) =>
-    effectiveWorkspaceRole(services.catalogue, { orgRole, workspaceRole }) === "admin";
 
-  return people
+  return [...byOrgRole, ...byGrant]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .filter((p) =>
       wsIds.length === 0 ? isAdmin(p.role, null) : wsIds.some((ws) => isAdmin(p.role, directOf(p.id, ws))),
     )
