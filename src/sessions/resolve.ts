@@ -6,7 +6,7 @@
 // holds from the very next request on every server (DESIGN rule 9). What makes this fast is
 // round trips, not memory: one statement instead of two or three, sent as a named prepared
 // statement (the server parses and plans it once per connection; each request then sends only
-// Bind and Execute). Columns are listed explicitly so that a later migration adding a column
+// Bind and Execute), and shared by the requests that arrive together (Lookups). Columns are listed explicitly so that a later migration adding a column
 // cannot invalidate a prepared statement's result type on servers still running.
 //
 // A token is `<session id>.<secret>`: the row is found by id and the secret's SHA-256 compared in
@@ -45,23 +45,25 @@ export interface Resolved {
   standing: PlaceStanding | null;
 }
 
-const SESSION_COLUMNS = `s.id, s.user_id, s.secret_hash, s.created_at, s.last_seen_at, s.absolute_expires_at,
+const SESSION_COLUMNS = `k.n, s.id, s.user_id, s.secret_hash, s.created_at, s.last_seen_at, s.absolute_expires_at,
   s.user_agent, s.ip, u.email, u.name, u.password_hash,
   u.created_at AS user_created_at, u.updated_at AS user_updated_at`;
 
-const FROM_SESSION = "FROM sessions s JOIN users u ON u.id = s.user_id";
+// The lookups of one batch: $1 the session ids, $2 the places (org or workspace ids, or '').
+const FROM_SESSION = `FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(sid, place, n)
+  JOIN sessions s ON s.id = k.sid
+  JOIN users u ON u.id = s.user_id`;
 
 const STATEMENTS = {
   none: {
     name: "rollcall_resolve_session",
-    text: `SELECT ${SESSION_COLUMNS} ${FROM_SESSION} WHERE s.id = $1`,
+    text: `SELECT ${SESSION_COLUMNS} ${FROM_SESSION}`,
   },
   org: {
     name: "rollcall_resolve_org",
     text: `SELECT ${SESSION_COLUMNS}, om.org_id AS place_org_id, om.role AS org_role, NULL::text AS workspace_role
       ${FROM_SESSION}
-      LEFT JOIN org_memberships om ON om.org_id = $2 AND om.user_id = s.user_id
-      WHERE s.id = $1`,
+      LEFT JOIN org_memberships om ON om.org_id = k.place AND om.user_id = s.user_id`,
   },
   workspace: {
     name: "rollcall_resolve_workspace",
@@ -73,9 +75,8 @@ const STATEMENTS = {
         JOIN org_memberships om ON om.org_id = w.org_id AND om.user_id = s.user_id
         LEFT JOIN workspace_memberships wm
           ON wm.org_id = w.org_id AND wm.workspace_id = w.id AND wm.user_id = s.user_id
-        WHERE w.id = $2
-      ) p ON true
-      WHERE s.id = $1`,
+        WHERE w.id = k.place
+      ) p ON true`,
   },
   organizations: {
     name: "rollcall_resolve_organizations",
@@ -88,12 +89,83 @@ const STATEMENTS = {
         ) AS organizations
         FROM org_memberships m JOIN organizations o ON o.id = m.org_id
         WHERE m.user_id = s.user_id
-      ) p
-      WHERE s.id = $1`,
+      ) p`,
   },
 } as const;
 
+/** The most lookups one statement carries. */
+const MAX_BATCH = 64;
+
+interface Pending {
+  sessionId: string;
+  place: string;
+  resolve(row: Row | undefined): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Requests that arrive together are checked together: every lookup asked for in one turn of the
+ * event loop goes to PostgreSQL in one statement (per kind of place), at the end of that turn.
+ * Each request is still read from the database after it arrived — a batch is sent only after
+ * every request in it was received — so nothing is served from memory and rule 9 holds; what is
+ * shared is the round trip, the protocol messages and the statement's fixed cost.
+ */
+class Lookups {
+  private queues = new Map<Place["kind"], Pending[]>();
+  private scheduled = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  find(kind: Place["kind"], sessionId: string, place: string): Promise<Row | undefined> {
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(kind) ?? [];
+      if (queue.length === 0) this.queues.set(kind, queue);
+      queue.push({ sessionId, place, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queues = this.queues;
+    this.queues = new Map();
+    for (const [kind, items] of queues) {
+      for (let i = 0; i < items.length; i += MAX_BATCH) void this.run(kind, items.slice(i, i + MAX_BATCH));
+    }
+  }
+
+  private async run(kind: Place["kind"], items: Pending[]): Promise<void> {
+    const statement = STATEMENTS[kind];
+    try {
+      const { rows } = await this.pool.query<Row>({
+        name: statement.name,
+        text: statement.text,
+        values: [items.map((i) => i.sessionId), items.map((i) => i.place)],
+      });
+      const byPosition = new Map(rows.map((r) => [Number(r.n), r]));
+      items.forEach((item, i) => {
+        item.resolve(byPosition.get(i + 1));
+      });
+    } catch (err) {
+      for (const item of items) item.reject(err);
+    }
+  }
+}
+
+const lookups = new WeakMap<pg.Pool, Lookups>();
+
+function lookupsFor(pool: pg.Pool): Lookups {
+  const found = lookups.get(pool) ?? new Lookups(pool);
+  lookups.set(pool, found);
+  return found;
+}
+
 interface Row {
+  /** The lookup's position in its batch (bigint, as text). */
+  n: string;
   id: string;
   user_id: string;
   secret_hash: Buffer;
@@ -132,15 +204,8 @@ export async function resolveRequest(
 ): Promise<Resolved | null> {
   const parsed = parseToken(token);
   if (!parsed) return null;
-  const statement = STATEMENTS[place.kind];
-  const values =
-    place.kind === "org"
-      ? [parsed.id, place.orgId]
-      : place.kind === "workspace"
-        ? [parsed.id, place.workspaceId]
-        : [parsed.id];
-  const { rows } = await database.pool.query<Row>({ name: statement.name, text: statement.text, values });
-  const row = rows[0];
+  const target = place.kind === "org" ? place.orgId : place.kind === "workspace" ? place.workspaceId : "";
+  const row = await lookupsFor(database.pool).find(place.kind, parsed.id, target);
   if (!row || !safeEqual(row.secret_hash, sha256(parsed.secret))) return null;
   const now = Date.now();
   let expiresAt = sessionExpiry(row, policy);
