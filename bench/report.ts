@@ -29,6 +29,8 @@ export interface Report {
   seeding: { users: number; from: number; rollcallMs: number; betterAuthMs: number; sizes: SizeRow[] }[];
   rows: Row[];
   invitationPairs: Record<string, { pairs: number; medianMs: number; meanMs: number }>;
+  /** W4's terms one at a time, sequentially: matches on the first page, median and slowest of 7. */
+  searchTerms: { q: string; matches: number; medianMs: number; maxMs: number }[];
 }
 
 const TITLES: Record<string, string> = {
@@ -165,6 +167,12 @@ export function report(r: Report): string {
         ms(p.medianMs),
         ms(p.meanMs),
       ]),
+    ),
+  );
+  parts.push(
+    table(
+      ["W4 term, alone", "on page 1", "median ms", "max ms"],
+      r.searchTerms.map((s) => [`"${s.q}"`, String(s.matches), ms(s.medianMs), ms(s.maxMs)]),
     ),
   );
   parts.push(

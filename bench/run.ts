@@ -42,7 +42,7 @@ const SETTINGS = {
   connections: quick ? [10] : [10, 50],
   /** Connections for the 1k and large stages (flatness, W4). */
   stageConnections: 10,
-  pairs: quick ? 12 : 100,
+  pairs: quick ? 8 : 100,
   stages: quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 1_000_000],
 };
 
@@ -220,6 +220,22 @@ try {
     SETTINGS.stageConnections,
   );
 
+  // Each W4 term alone, one request at a time: which terms the p99 comes from.
+  const searchTerms: Report["searchTerms"] = [];
+  for (const q of SEARCH_TERMS) {
+    const url = `${rollcall.url}/api/v1/orgs/${rcLogin.bigOrgId}/members?limit=50&q=${encodeURIComponent(q)}`;
+    const times: number[] = [];
+    let matches = 0;
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      const res = await fetch(url, { headers: rc.members.headers });
+      const body = (await res.json()) as { items: unknown[] };
+      times.push(performance.now() - t);
+      matches = body.items.length;
+    }
+    searchTerms.push({ q, matches, medianMs: median(times), maxMs: Math.max(...times) });
+  }
+
   const results: Report = {
     at: new Date().toISOString(),
     quick,
@@ -241,6 +257,7 @@ try {
     settings: { ...SETTINGS, searchTerms: SEARCH_TERMS },
     seeding,
     rows,
+    searchTerms,
     invitationPairs: Object.fromEntries(
       Object.entries(pairMs).map(([system, ms]) => [
         system,
