@@ -54,6 +54,22 @@ export class RateLimiter {
     limit: RateLimit,
     db: Queryable,
   ): Promise<{ count: number; retry_after: number }> {
+    if (db.isTransaction) return this.upsert(key, limit, db);
+    // On its own, a count is not worth waiting for the disk: with synchronous_commit off its
+    // commit returns before the WAL is flushed (a crash of PostgreSQL can forget the last fraction
+    // of a second of counts — never anything else). This takes an fsync off every log-in,
+    // sign-up and invitation lookup or accept.
+    return db.transaction().execute(async (tx) => {
+      await sql`SET LOCAL synchronous_commit = off`.execute(tx);
+      return this.upsert(key, limit, tx);
+    });
+  }
+
+  private async upsert(
+    key: string,
+    limit: RateLimit,
+    db: Queryable,
+  ): Promise<{ count: number; retry_after: number }> {
     const { rows } = await sql<{ count: number; retry_after: number }>`
       INSERT INTO rate_limits AS r (key, window_start, count) VALUES (${key}, now(), 1)
       ON CONFLICT (key) DO UPDATE SET
