@@ -79,6 +79,34 @@ test("lookups made together answer each for its own token and place", async () =
   assert.equal(unknown, null);
 });
 
+test("junk in one request's path does not touch the others batched with it", async () => {
+  const person = await buildUser(t, { name: "Batch Neighbour" });
+  const me = await t.request("GET", "/api/v1/me", { token: person.token });
+  const orgId: string = me.json.organizations[0].id;
+  const database = t.database.database;
+  // A NUL is refused by PostgreSQL in any text: it must never reach the shared statement.
+  const [good, junk] = await Promise.all([
+    resolveRequest(database, person.token, { kind: "org", orgId }, t.config.session, device),
+    resolveRequest(
+      database,
+      person.token,
+      { kind: "org", orgId: `${orgId}\u0000` },
+      t.config.session,
+      device,
+    ),
+  ]);
+  assert.equal(good?.standing?.orgRole, "owner");
+  assert.equal(junk?.auth.user.id, person.userId);
+  assert.equal(junk?.standing?.orgRole, null);
+  const [ok, bad] = await Promise.all([
+    t.request("GET", `/api/v1/orgs/${orgId}/members`, { token: person.token }),
+    t.request("GET", `/api/v1/orgs/${encodeURIComponent(`${orgId}\u0000`)}/members`, { token: person.token }),
+  ]);
+  assert.equal(ok.status, 200);
+  assert.equal(bad.status, 404);
+  assert.equal(bad.json.code, "organization_not_found");
+});
+
 test("a removal that has answered holds for every lookup after it, batched or not", async () => {
   const owner = await buildUser(t, { name: "Batch Owner" });
   const member = await buildUser(t, { name: "Batch Member" });

@@ -150,7 +150,10 @@ class Lookups {
         item.resolve(byPosition.get(i + 1));
       });
     } catch (err) {
-      for (const item of items) item.reject(err);
+      // One request's junk (a NUL in a path, say) must not fail the others it was batched with:
+      // alone, each fails or succeeds on its own.
+      if (items.length === 1) items[0]?.reject(err);
+      else for (const item of items) void this.run(kind, [item]);
     }
   }
 }
@@ -204,7 +207,9 @@ export async function resolveRequest(
 ): Promise<Resolved | null> {
   const parsed = parseToken(token);
   if (!parsed) return null;
-  const target = place.kind === "org" ? place.orgId : place.kind === "workspace" ? place.workspaceId : "";
+  const named = place.kind === "org" ? place.orgId : place.kind === "workspace" ? place.workspaceId : "";
+  // PostgreSQL refuses a NUL in text, and no id holds one: such a place is simply not found.
+  const target = named.includes("\u0000") ? "" : named;
   const row = await lookupsFor(database.pool).find(place.kind, parsed.id, target);
   if (!row || !safeEqual(row.secret_hash, sha256(parsed.secret))) return null;
   const now = Date.now();
