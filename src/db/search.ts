@@ -18,7 +18,7 @@ export function containsPattern(q: string): string {
  * sorting every match of a common term reads tens of thousands. So:
  *
  * 1. `searchCandidates`: up to CANDIDATE_LIMIT + 1 matching users, through the trigram indexes.
- * 2. At most CANDIDATE_LIMIT: the page is cut from exactly those (`memberIn`), a small sort.
+ * 2. At most CANDIDATE_LIMIT: the page is cut from exactly those (`matching: { userIds }`), a small sort.
  *    More: the term is common, so walking the organisation's members in join order finds a page
  *    of matches quickly (orgs/queries.ts memberSearch, `matching: "scan"`).
  */
