@@ -37,7 +37,7 @@ import {
 const quick = process.argv.includes("--quick");
 const SETTINGS = {
   runs: 3,
-  seconds: quick ? 2 : 10,
+  seconds: quick ? 1 : 10,
   warmupSeconds: quick ? 1 : 3,
   connections: quick ? [10] : [10, 50],
   /** Connections for the 1k and large stages (flatness, W4). */
