@@ -24,13 +24,17 @@ export function containsPattern(q: string): string {
  */
 export const CANDIDATE_LIMIT = 1000;
 
-export async function searchCandidates(db: Queryable, q: string): Promise<string[]> {
-  const rows = await db
+/** Step 1's query: up to CANDIDATE_LIMIT + 1 users matching `q`. */
+export function candidatesQuery(db: Queryable, q: string) {
+  return db
     .selectFrom("users as u")
     .select("u.id")
     .where(personMatches(q))
-    .limit(CANDIDATE_LIMIT + 1)
-    .execute();
+    .limit(CANDIDATE_LIMIT + 1);
+}
+
+export async function searchCandidates(db: Queryable, q: string): Promise<string[]> {
+  const rows = await candidatesQuery(db, q).execute();
   return rows.map((r) => r.id);
 }
 
