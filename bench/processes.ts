@@ -2,7 +2,7 @@
 // benchmark's PostgreSQL, and the bare-Fastify ceiling.
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { freePort } from "./postgres.js";
+import { freePort } from "../test/helpers/postgres-server.js";
 
 export interface Server {
   url: string;

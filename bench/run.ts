@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import pg from "pg";
+import { startPostgres } from "../test/helpers/postgres-server.js";
 import { startSmtpCapture } from "../test/helpers/smtp.js";
 import {
   betterAuthInvitationPair,
@@ -23,7 +24,6 @@ import {
   verifyBetterAuthRequests,
 } from "./better-auth/index.js";
 import { type LoadRequest, type LoadResult, measure, median } from "./load.js";
-import { startPostgres } from "./postgres.js";
 import { startCeiling, startRollcall } from "./processes.js";
 import { type Report, type Row, report, type SizeRow, writeResults } from "./report.js";
 import {
@@ -130,7 +130,7 @@ async function tableSizes(url: string): Promise<SizeRow[]> {
 }
 
 const startedAt = Date.now();
-const postgres = await startPostgres();
+const postgres = await startPostgres({ sharedBuffers: "512MB" });
 log(`PostgreSQL: ${postgres.version} at ${postgres.url}`);
 const mailbox = await startSmtpCapture();
 const rollcall = await startRollcall(postgres.url, mailbox.url);
@@ -270,5 +270,5 @@ try {
 } finally {
   await mailbox.close();
   await Promise.all([rollcall.stop(), betterAuth.stop(), ceiling.stop()]);
-  postgres.stop();
+  postgres.destroy();
 }

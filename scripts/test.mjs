@@ -10,6 +10,10 @@
 // PGLITE_SNAPSHOT (a migrated PGlite data directory, built once per run); DATABASE_URL is
 // removed so that no test reaches a developer's real database.
 //
+// Server-fleet tests (test/postgres/: several server processes on one database, a PostgreSQL
+// server stopped and started under a running Rollcall) need PostgreSQL and run in its pass only;
+// without TEST_DATABASE_URL the runner says which did not run.
+//
 // Browser tests (test/e2e/, real Chromium through playwright-core) run in the PGlite pass only —
 // they drive the server on a fresh embedded database, as `npm start` does — and only when Chromium
 // is installed (CHROMIUM_PATH, default /usr/bin/chromium); without it the runner says so and lists
@@ -93,13 +97,23 @@ if (files.some(isBrowserTest)) {
 }
 
 const passes = [{ target: "pglite" }];
+const postgresFiles = files.filter(isPostgresTest);
 if (process.env.TEST_DATABASE_URL) passes.push({ target: "postgres" });
-else console.log("TEST_DATABASE_URL is not set: PostgreSQL pass skipped.");
+else {
+  console.log("TEST_DATABASE_URL is not set: PostgreSQL pass skipped.");
+  if (postgresFiles.length > 0) {
+    console.log(
+      `!! ${postgresFiles.length} PostgreSQL-only test file(s) will NOT run:\n` +
+        postgresFiles.map((f) => `   ${f}`).join("\n"),
+    );
+  }
+}
 
 const results = [];
 for (const { target } of passes) {
   // The browser tests drive the server on its embedded database: once, in the PGlite pass.
-  const passFiles = target === "pglite" ? files : files.filter((f) => !isBrowserTest(f));
+  const passFiles =
+    target === "pglite" ? files.filter((f) => !isPostgresTest(f)) : files.filter((f) => !isBrowserTest(f));
   if (passFiles.length === 0) continue;
   header(`pass: ${target} (${passFiles.length} files, concurrency ${concurrency})`);
   const env = {
@@ -136,6 +150,11 @@ header("results");
 if (notRun.length > 0) {
   console.log(
     `!! ${notRun.length} browser test file(s) did NOT run: Chromium is not installed at ${chromium}.`,
+  );
+}
+if (!process.env.TEST_DATABASE_URL && postgresFiles.length > 0) {
+  console.log(
+    `!! ${postgresFiles.length} PostgreSQL-only test file(s) did NOT run: TEST_DATABASE_URL is not set.`,
   );
 }
 let passed = 0;
@@ -175,6 +194,10 @@ async function finish(passed, failed, ok) {
 
 function isBrowserTest(file) {
   return file.split(path.sep).includes("e2e");
+}
+
+function isPostgresTest(file) {
+  return file.split(path.sep).slice(0, 2).join("/") === "test/postgres";
 }
 
 /** Every *.test.ts under `dirs`, sorted, as paths relative to the repository root. */

@@ -6,7 +6,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getMigrations } from "better-auth/db/migration";
-import { freePort } from "../postgres.js";
+import { freePort } from "../../test/helpers/postgres-server.js";
 import type { Server } from "../processes.js";
 import { betterAuthOptions, createPool } from "./auth.js";
 
