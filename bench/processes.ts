@@ -6,6 +6,8 @@ import { freePort } from "../test/helpers/postgres-server.js";
 
 export interface Server {
   url: string;
+  /** The server's process id (for its memory, read from /proc). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export async function startRollcall(databaseUrl: string, smtpUrl: string): Promi
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/readyz`, 60_000);
-  return { url, stop: stopper(child) };
+  return { url, pid: child.pid, stop: stopper(child) };
 }
 
 export async function startCeiling(): Promise<Server> {
@@ -61,5 +63,5 @@ export async function startCeiling(): Promise<Server> {
   const child = fork("bench/ceiling.ts", [String(port)], { execArgv: ["--import", "tsx"], stdio: "inherit" });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/ceiling`, 30_000);
-  return { url, stop: stopper(child) };
+  return { url, pid: child.pid, stop: stopper(child) };
 }

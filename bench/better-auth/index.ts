@@ -63,6 +63,7 @@ export async function startBetterAuth(databaseUrl: string): Promise<Server> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
