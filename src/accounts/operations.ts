@@ -179,19 +179,19 @@ export async function login(
   const { config, db, limiter } = services;
   const accountKey = `login:account:${emailKey(input.email)}`;
   const ipKey = `login:ip:${device.ip ?? "unknown"}`;
-  await limiter.check(accountKey, config.rateLimits.loginAccount);
-  await limiter.check(ipKey, config.rateLimits.loginIp);
+  // Every attempt is counted before the password is checked: guesses sent at the same moment (to
+  // one server or to many) must not all pass a check made before any of them was counted.
+  await limiter.hit(accountKey, config.rateLimits.loginAccount);
+  await limiter.hit(ipKey, config.rateLimits.loginIp);
 
   const user = await findUserByEmail(db, input.email);
   let ok = false;
   if (user?.password_hash) ok = await verifyPassword(user.password_hash, input.password);
   else await burnPasswordCheck(input.password);
-  if (!user || !ok) {
-    await limiter.record(accountKey, config.rateLimits.loginAccount);
-    await limiter.record(ipKey, config.rateLimits.loginIp);
-    throw new AppError("invalid_credentials", "The e-mail address or the password is wrong.");
-  }
+  if (!user || !ok) throw new AppError("invalid_credentials", "The e-mail address or the password is wrong.");
+  // Only failures are limited: a success clears the account's window and gives the IP its attempt back.
   await limiter.reset(accountKey);
+  await limiter.release(ipKey);
   const session = await createSession(db, user.id, device, config.session);
   return { user, session };
 }
@@ -204,14 +204,15 @@ export async function changePassword(
 ): Promise<void> {
   const { config, db, limiter } = services;
   const accountKey = `login:account:${emailKey(actor.user.email)}`;
-  await limiter.check(accountKey, config.rateLimits.loginAccount);
+  // Counted before checking, as for log-in; a right password gives the attempt back.
+  await limiter.hit(accountKey, config.rateLimits.loginAccount);
   const current = actor.user.password_hash
     ? await verifyPassword(actor.user.password_hash, input.currentPassword)
     : false;
   if (!current) {
-    await limiter.record(accountKey, config.rateLimits.loginAccount);
     throw fieldError("currentPassword", "The current password is wrong.", "invalid_current_password");
   }
+  await limiter.release(accountKey);
   checkPassword("newPassword", input.newPassword, { email: actor.user.email, name: actor.user.name });
   const passwordHash = await hashPassword(input.newPassword);
   await db.transaction().execute(async (tx) => {

@@ -33,15 +33,25 @@ function humanSeconds(s: number): string {
 export class RateLimiter {
   constructor(private readonly db: Queryable) {}
 
-  /** Counts one event under `key`; throws 429 once the window holds more than `limit.max`. */
+  /**
+   * Counts one event under `key`; throws 429 once the window holds more than `limit.max`. Count
+   * first, then act: a check made before counting lets requests that arrive together all pass it
+   * (a burst of guesses sent to many servers at once). What turns out not to count is given back
+   * with release().
+   */
   async hit(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
     const row = await this.count(key, limit, db);
     if (row.count > limit.max) throw tooMany(row.retry_after);
   }
 
-  /** Counts one event (a failure, say) without refusing this one; check() refuses the next. */
-  async record(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
-    await this.count(key, limit, db);
+  /** Gives back one event counted by hit() that turned out not to count (a successful log-in). */
+  async release(key: string, db: Queryable = this.db): Promise<void> {
+    await db
+      .updateTable("rate_limits")
+      .set((eb) => ({ count: eb("count", "-", 1) }))
+      .where("key", "=", key)
+      .where("count", ">", 0)
+      .execute();
   }
 
   /** Starts `key`'s window afresh (a successful log-in clears the account's failures). */
@@ -83,18 +93,6 @@ export class RateLimiter {
     const row = rows[0];
     if (!row) throw new Error("rate-limit upsert returned no row");
     return row;
-  }
-
-  /** Throws 429 when `key` has already used its window, without counting anything. */
-  async check(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
-    const { rows } = await sql<{ count: number; retry_after: number }>`
-      SELECT count,
-        extract(epoch FROM window_start + make_interval(secs => ${limit.windowSeconds}) - now())::float8 AS retry_after
-      FROM rate_limits
-      WHERE key = ${key} AND window_start > now() - make_interval(secs => ${limit.windowSeconds})
-    `.execute(db);
-    const row = rows[0];
-    if (row && row.count >= limit.max) throw tooMany(row.retry_after);
   }
 
   /** Forgets windows that ended long ago. */
