@@ -1,13 +1,13 @@
 // Builds the Fastify app: plugins, the guard, error mapping, the modules' routes, the mail worker.
 import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { auditRoutes } from "./audit/routes.js";
-import type { Config } from "./config.js";
+import { type Config, isHttps } from "./config.js";
 import type { Database } from "./db/index.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
@@ -57,10 +57,28 @@ export interface App {
 }
 
 const HOUSEKEEPING_MS = 10 * 60_000;
+/** For every answer that is not a console page: load nothing, run nothing, be framed by nobody. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/**
+ * Sent only when PUBLIC_URL is https: once a browser has seen it, it never again sends the session
+ * cookie (or a link's token) over plain http to this host, for a year.
+ */
+export const HSTS = "max-age=31536000; includeSubDomains";
 const MAX_PARAM_LENGTH = 200;
 
 export async function buildApp(options: BuildOptions): Promise<App> {
   const { config, database, logger } = options;
+  const https = isHttps(config);
+  function securityHeaders(reply: FastifyReply): void {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "no-referrer");
+    reply.header("x-frame-options", "DENY");
+    reply.header("cache-control", reply.getHeader("cache-control") ?? "no-store");
+    // The console's pages set their own policy; every other answer (JSON, problems, assets) is
+    // never a document that should run or load anything.
+    reply.header("content-security-policy", reply.getHeader("content-security-policy") ?? API_CSP);
+    if (https) reply.header("strict-transport-security", HSTS);
+  }
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -68,7 +86,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     // Ids in the path are short; anything longer is not one of ours.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true } },
-    frameworkErrors,
+    // The router's own errors (a malformed URL) are answered before any hook runs.
+    frameworkErrors: (err, request, reply) => {
+      securityHeaders(reply);
+      frameworkErrors(err, request, reply);
+    },
   });
   fastify.setValidatorCompiler(validatorCompiler);
 
@@ -125,10 +147,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerGuard(fastify, config, database, catalogue);
   registerHttpMetrics(fastify, registry);
   fastify.addHook("onSend", async (_request, reply) => {
-    reply.header("x-content-type-options", "nosniff");
-    reply.header("referrer-policy", "no-referrer");
-    reply.header("x-frame-options", "DENY");
-    reply.header("cache-control", reply.getHeader("cache-control") ?? "no-store");
+    securityHeaders(reply);
   });
 
   await fastify.register(async (scope) => {

@@ -300,27 +300,41 @@ export async function confirmPasswordReset(
   const { db } = services;
   checkPassword("password", input.password, {});
   const passwordHash = await hashPassword(input.password);
+  const invalid = () =>
+    fieldError(
+      "token",
+      "This link is invalid, already used or expired; ask for a new one.",
+      "invalid_reset_token",
+    );
   await db.transaction().execute(async (tx) => {
-    const used = await tx
-      .updateTable("password_reset_tokens")
-      .set({ used_at: new Date() })
-      .where("token_hash", "=", sha256(input.token))
+    const hash = sha256(input.token);
+    const found = await tx
+      .selectFrom("password_reset_tokens")
+      .select("user_id")
+      .where("token_hash", "=", hash)
       .where("used_at", "is", null)
       .where("expires_at", ">", new Date())
-      .returning("user_id")
       .executeTakeFirst();
-    if (!used) {
-      throw fieldError(
-        "token",
-        "This link is invalid, already used or expired; ask for a new one.",
-        "invalid_reset_token",
-      );
-    }
+    if (!found) throw invalid();
+    // The account is locked before its token is marked used: two links of one account confirmed
+    // at once then wait for each other here, instead of each holding its own token row and
+    // waiting for the other's (a deadlock, when marking the account's other links used below).
     const user = await tx
       .selectFrom("users")
       .selectAll()
-      .where("id", "=", used.user_id)
-      .executeTakeFirstOrThrow();
+      .where("id", "=", found.user_id)
+      .forNoKeyUpdate()
+      .executeTakeFirst();
+    if (!user) throw invalid();
+    // Read again under the lock: a concurrent confirmation may have used it since.
+    const used = await tx
+      .updateTable("password_reset_tokens")
+      .set({ used_at: new Date() })
+      .where("token_hash", "=", hash)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", new Date())
+      .executeTakeFirst();
+    if (used.numUpdatedRows === 0n) throw invalid();
     // Checked inside the transaction, against the account: a refusal rolls the token back unused.
     checkPassword("password", input.password, { email: user.email, name: user.name });
     await tx

@@ -1,6 +1,7 @@
 // Passwords: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane); 8–256 characters and
 // no composition rules (NIST 800-63B), but not one of the ~18,000 most common passwords of that
 // length, nor the account's own e-mail address or name.
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { hash, verify } from "@node-rs/argon2";
 
@@ -22,10 +23,11 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 }
 
 // A hash of a random password, verified against when there is no account, so that an unknown
-// address costs the same time as a wrong password (DESIGN rule 11).
-let dummyHash: Promise<string> | undefined;
+// address costs the same time as a wrong password (DESIGN rule 11). Made as the module loads, not
+// at the first unknown address: made then, that first log-in would cost a hash and a verify, twice
+// a wrong password's time.
+const dummyHash: Promise<string> = hashPassword(`no-account-${randomBytes(16).toString("hex")}`);
 export async function burnPasswordCheck(password: string): Promise<void> {
-  dummyHash ??= hashPassword(`no-account-${Math.random()}`);
   await verifyPassword(await dummyHash, password);
 }
 
