@@ -37,6 +37,26 @@ async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>)
   }
 }
 
+/**
+ * How long a SIGTERM may take: requests finish in milliseconds and a mail send in about a second.
+ * Under Docker's default 10 s before SIGKILL, so that the reason is logged before that comes.
+ */
+const SHUTDOWN_DEADLINE_MS = 8000;
+const IDLE_CLOSE_MS = 100;
+
+/** Resolves with the name of the next SIGTERM or SIGINT. */
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve(signal);
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}
+
 function where(config: Config): string {
   return config.databaseUrl
     ? "the PostgreSQL server in DATABASE_URL"
@@ -46,7 +66,7 @@ function where(config: Config): string {
 export const commands: Record<string, Command> = {
   serve: {
     summary: "Run the HTTP server (migrates the database first)",
-    usage: `Usage: rollcall serve\n\nStarts Rollcall on HOST:PORT (default 127.0.0.1:3000), applying pending migrations first.\nStops gracefully on SIGTERM or SIGINT: finishes requests in flight and the mail being sent.\n${CONFIG_HELP}`,
+    usage: `Usage: rollcall serve\n\nStarts Rollcall on HOST:PORT (default 127.0.0.1:3000), applying pending migrations first.\nStops gracefully on SIGTERM or SIGINT: refuses new connections, finishes requests in flight and the mail being sent,\nthen exits 0. It gives up after ${SHUTDOWN_DEADLINE_MS / 1000} s, or at a second signal, and exits 1.\n${CONFIG_HELP}`,
     async run(args) {
       parseArgs({ args, options: {}, strict: true });
       const config = loadConfig();
@@ -54,7 +74,9 @@ export const commands: Record<string, Command> = {
       const database = await openDatabase({
         url: config.databaseUrl,
         dataDir: config.dataDir,
-        onPoolError: (e) => logger.warn({ err: e }, "database connection lost"),
+        // The message and code only: pg attaches the whole client (its config and buffers) to the error.
+        onPoolError: (e) =>
+          logger.warn({ error: e.message, code: (e as { code?: string }).code }, "database connection lost"),
       });
       const applied = await migrate(database.pool, (m) =>
         logger.info({ migration: m.version }, `applied ${m.name}`),
@@ -79,16 +101,33 @@ export const commands: Record<string, Command> = {
       if (!config.smtpUrl)
         logger.warn("SMTP_URL is not set: e-mails are written to this log instead of being sent");
 
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, "shutting down");
-          resolve();
-        };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
+      const signal = await nextSignal();
+      logger.info({ signal }, "shutting down: finishing the requests in flight and the mail being sent");
+      const started = Date.now();
+      // Past the deadline, or at a second signal, exit at once: what was in flight is in
+      // transactions that did not commit, and a mail sent but not recorded goes again (same
+      // Message-ID) when its lease runs out.
+      const deadline = setTimeout(() => {
+        logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown did not finish in time; exiting now");
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      void nextSignal().then((again) => {
+        logger.warn({ signal: again }, "second signal: exiting now");
+        process.exit(1);
       });
-      await app.close();
-      await database.close();
+      // Closing the server closes the keep-alive connections that are idle then, but not those
+      // that fall idle later as the requests in flight are answered: a client that keeps its
+      // connection open would hold the shutdown for the keep-alive timeout (72 s).
+      const closeIdle = setInterval(() => app.fastify.server.closeIdleConnections(), IDLE_CLOSE_MS);
+      try {
+        await app.close();
+        await database.close();
+      } finally {
+        clearInterval(closeIdle);
+        // Unreferenced: from now on it fires only if something left behind keeps the process up.
+        deadline.unref();
+      }
+      logger.info({ ms: Date.now() - started }, "stopped");
       return 0;
     },
   },

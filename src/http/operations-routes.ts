@@ -33,7 +33,10 @@ export async function operationsRoutes(
     try {
       current = await withTimeout(currentVersion(database.pool), READY_TIMEOUT_MS);
     } catch {
-      const { problem, headers } = toProblem(new AppError("database_unavailable"));
+      // The same Retry-After as the API's own 503s (http/problem.ts) while the database is away.
+      const { problem, headers } = toProblem(
+        new AppError("database_unavailable", undefined, undefined, { headers: { "retry-after": "5" } }),
+      );
       return sendProblem(reply, problem, headers);
     }
     const latest = await latestVersion();
