@@ -15,7 +15,7 @@ import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
 import { operationsRoutes } from "./http/operations-routes.js";
 import { frameworkErrors, registerProblemHandlers } from "./http/problem.js";
 import { RateLimiter } from "./http/rate-limit.js";
-import { validatorCompiler } from "./http/validation.js";
+import { registerJsonBodyParser, validatorCompiler } from "./http/validation.js";
 import { invitationJoinRoutes } from "./invitations/join-routes.js";
 import { invitationManagementRoutes } from "./invitations/manage-routes.js";
 import { registerMailMetrics } from "./mail/metrics.js";
@@ -86,6 +86,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     // Ids in the path are short; anything longer is not one of ours.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true } },
+    // While draining at shutdown, a request that arrives on a connection already open is served
+    // (and the connection closed after it) rather than answered with Fastify's own 503, which is
+    // not a problem document; the shutdown deadline in `serve` still bounds the drain.
+    return503OnClosing: false,
     // The router's own errors (a malformed URL) are answered before any hook runs.
     frameworkErrors: (err, request, reply) => {
       securityHeaders(reply);
@@ -93,6 +97,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     },
   });
   fastify.setValidatorCompiler(validatorCompiler);
+  registerJsonBodyParser(fastify);
 
   const catalogue = options.catalogue ?? loadCatalogue(config.rolesFile);
 
@@ -184,8 +189,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     registry,
     async close() {
       for (const t of timers) clearInterval(t);
-      await fastify.close();
-      await mailWorker.stop();
+      await Promise.all([fastify.close(), mailWorker.stop()]);
       await transport.close();
     },
   };

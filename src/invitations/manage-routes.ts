@@ -133,17 +133,16 @@ export async function invitationManagementRoutes(
     async (request, reply) => {
       const { orgId, orgRole } = requireAccess(request);
       const { user } = requireAuth(request);
-      const result = await db
-        .transaction()
-        .execute((tx) =>
-          createInvitation(
-            tx,
-            ctx,
-            actorOf(request),
-            { kind: "member", userId: user.id, orgRole },
-            { orgId, ...request.body },
-          ),
-        );
+      const result = await db.transaction().execute((tx) =>
+        createInvitation(
+          tx,
+          ctx,
+          actorOf(request),
+          { kind: "member", userId: user.id, orgRole },
+          // The path's organisation last: nothing in a body may choose another one.
+          { ...request.body, orgId },
+        ),
+      );
       return reply.status(201).send(await created(result));
     },
   );
@@ -177,8 +176,8 @@ export async function invitationManagementRoutes(
           actorOf(request),
           { kind: "member", userId: user.id, orgRole },
           {
-            orgId,
             ...rest,
+            orgId,
             role: "member",
             workspaces: [{ workspaceId: request.params.ws, role }],
           },

@@ -120,7 +120,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const actor = actorOf(request);
       const workspace = await db
         .transaction()
-        .execute((tx) => createWorkspace(tx, actor, { orgId, ...request.body }));
+        .execute((tx) => createWorkspace(tx, actor, { ...request.body, orgId }));
       return reply.status(201).send({ workspace: presentWorkspace(workspace) });
     },
   );
