@@ -34,7 +34,15 @@ export interface Config {
   trustProxy: boolean;
   bodyLimitBytes: number;
   session: { idleSeconds: number; absoluteSeconds: number };
-  mail: { maxAttempts: number; retryBaseMs: number; retryMaxMs: number; pollMs: number; worker: boolean };
+  mail: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    pollMs: number;
+    /** How long a worker's claim on a mail keeps other workers away (see mail/worker.ts). */
+    leaseMs: number;
+    worker: boolean;
+  };
   rateLimits: RateLimits;
 }
 
@@ -141,6 +149,10 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseMs: int("MAIL_RETRY_BASE_MS", 1000, 10, 3_600_000),
       retryMaxMs: int("MAIL_RETRY_MAX_MS", 300_000, 10, 86_400_000),
       pollMs: int("MAIL_POLL_MS", 1000, 10, 600_000),
+      // A claimed mail is not tried again until its lease runs out: after a worker dies mid-send,
+      // that is how long its mail waits. It must outlast the slowest send (the SMTP timeouts in
+      // mail/transport.ts allow about 30 s), or a slow send is sent twice; 1 s is for tests.
+      leaseMs: int("MAIL_LEASE_MS", 120_000, 1000, 86_400_000),
       worker: bool("MAIL_WORKER", true),
     },
     rateLimits: {

@@ -7,6 +7,7 @@ import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import type { Queryable } from "../db/index.js";
 import { AppError } from "../http/errors.js";
+import { withdrawMail } from "../mail/outbox.js";
 import {
   directWorkspaceRoles,
   loadRow,
@@ -142,6 +143,8 @@ export async function resendInvitation(
   const url = invitationUrl(ctx.publicUrl, token);
   let mail: MailState | undefined;
   if (row.delivery === "email") {
+    // The old link's mail, if it has not gone out yet (SMTP down), must not follow the new one.
+    if (before.mail_id) await withdrawMail(tx, before.mail_id, "the invitation was resent");
     await queueInvitationMail(tx, ctx.publicUrl, row, grants, actor.name ?? row.invited_by_name, url);
     row = await loadRow(tx, before.org_id, id);
     mail = { status: "queued", lastError: null };
@@ -178,6 +181,8 @@ export async function cancelInvitation(
     .where("org_id", "=", row.org_id)
     .where("id", "=", id)
     .execute();
+  // Its mail, if it has not gone out yet, would invite someone to a cancelled invitation.
+  if (row.mail_id) await withdrawMail(tx, row.mail_id, "the invitation was cancelled");
   await recordAudit(tx, actor, {
     orgId: row.org_id,
     action: "invitation.cancelled",

@@ -54,3 +54,21 @@ export async function enqueueMail(
 export function messageIdFor(id: string, publicUrl: string): string {
   return `<${id}@${new URL(publicUrl).hostname}>`;
 }
+
+/**
+ * Gives up on a mail that has not gone out because what it says no longer holds: an invitation
+ * resent (its link is now dead) or cancelled. Pass the transaction of that change, so that the
+ * mail is withdrawn only if the change commits. The mail ends `failed` with the reason as its
+ * error and its bodies (one-time links) cleared. A send under way at this moment may still be
+ * accepted, and the worker then records the mail as sent: it did arrive. Resolves to whether a
+ * mail was withdrawn.
+ */
+export async function withdrawMail(tx: Kysely<DB>, mailId: string, reason: string): Promise<boolean> {
+  const result = await tx
+    .updateTable("mail_outbox")
+    .set({ status: "failed", last_error: `withdrawn: ${reason}`, text_body: null, html_body: null })
+    .where("id", "=", mailId)
+    .where("status", "=", "queued")
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -21,6 +21,7 @@ export interface MailTransport {
 
 /** The part of a pino logger the mail module uses. */
 export interface MailLogger {
+  debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;

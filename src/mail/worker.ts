@@ -1,10 +1,10 @@
 // Delivers the outbox. Any number of servers may run a worker on the same database.
 //
 // A batch is claimed in ONE statement that takes a lease: attempts + 1 and next_attempt_at pushed
-// LEASE_MS into the future, picking rows with FOR UPDATE SKIP LOCKED so that two workers never
-// pick the same row. The statement commits at once; the mail is then sent with no transaction
-// open (the embedded database has a single connection, and an SMTP server may take seconds), and
-// the outcome is recorded with a second statement.
+// the lease (MAIL_LEASE_MS, default LEASE_MS) into the future, picking rows with FOR UPDATE SKIP
+// LOCKED so that two workers never pick the same row. The statement commits at once; the mail is
+// then sent with no transaction open (the embedded database has a single connection, and an SMTP
+// server may take seconds), and the outcome is recorded with a second statement.
 //
 // At-least-once, never silently lost: a worker killed between the SMTP server accepting a mail
 // and the "sent" update leaves the row queued with its lease. When the lease runs out another
@@ -15,7 +15,8 @@ import type { Config } from "../config.js";
 import type { DB, MailRow } from "../db/schema.js";
 import type { MailLogger, MailTransport } from "./transport.js";
 
-export type MailWorkerConfig = Config["mail"];
+/** The mail settings; leaseMs may be left out (LEASE_MS) by callers that build their own. */
+export type MailWorkerConfig = Omit<Config["mail"], "leaseMs"> & Partial<Pick<Config["mail"], "leaseMs">>;
 
 export interface MailWorkerOptions {
   db: Kysely<DB>;
@@ -29,13 +30,17 @@ export interface MailWorkerOptions {
   onFailure?: (mail: MailRow, error: Error, final: boolean) => void;
   /** Rows claimed per statement. */
   batchSize?: number;
-  /** How long a claim keeps other workers away; must exceed the longest possible send. */
+  /**
+   * How long a claim keeps other workers away; must exceed the longest possible send. Default:
+   * config.leaseMs (MAIL_LEASE_MS), else LEASE_MS.
+   */
   leaseMs?: number;
 }
 
 /**
- * Far longer than one send can take with the SMTP timeouts in transport.ts (10 s to connect,
- * 10 s for the greeting, 10 s per silent read), so that a slow send is not claimed twice.
+ * The default lease (MAIL_LEASE_MS). Far longer than one send can take with the SMTP timeouts in
+ * transport.ts (10 s to connect, 10 s for the greeting, 10 s per silent read), so that a slow send
+ * is not claimed twice.
  */
 export const LEASE_MS = 120_000;
 export const BATCH_SIZE = 10;
@@ -74,6 +79,8 @@ export class MailWorker {
   #pass: Promise<void> | undefined;
   /** wake() during a pass: the mail may have committed after that pass's claim; look again. */
   #wokenDuringPass = false;
+  /** The last claim failed (the database is away): said once, not at every poll of the outage. */
+  #claimFailing = false;
   /** Every runOnce under way (the loop's and direct callers'), so that stop() can wait for them. */
   readonly #inFlight = new Set<Promise<number>>();
 
@@ -86,7 +93,7 @@ export class MailWorker {
     this.#onSent = options.onSent;
     this.#onFailure = options.onFailure;
     this.#batchSize = options.batchSize ?? BATCH_SIZE;
-    this.#leaseMs = options.leaseMs ?? LEASE_MS;
+    this.#leaseMs = options.leaseMs ?? options.config.leaseMs ?? LEASE_MS;
   }
 
   /** Polls every pollMs, and at once on wake(). */
@@ -157,10 +164,20 @@ export class MailWorker {
     try {
       while (this.#running) {
         const n = await this.runOnce();
+        if (this.#claimFailing) {
+          this.#claimFailing = false;
+          this.#logger.info({}, "mail worker: claiming mail again");
+        }
         if (n < this.#batchSize) return;
       }
     } catch (err) {
-      this.#logger.error({ err }, "mail worker: could not claim mail; retrying at the next poll");
+      // Once per outage at error level; the polls after it at debug, not a stack trace a second.
+      if (this.#claimFailing) {
+        this.#logger.debug({ error: (err as Error).message }, "mail worker: still cannot claim mail");
+        return;
+      }
+      this.#claimFailing = true;
+      this.#logger.error({ err }, "mail worker: could not claim mail; retrying at every poll until it can");
     }
   }
 

@@ -42,7 +42,18 @@ export interface SmtpCapture {
   close(): Promise<void>;
 }
 
-export async function startSmtpCapture(): Promise<SmtpCapture> {
+export interface SmtpCaptureOptions {
+  /** Listen on this port, e.g. where a server was told SMTP would be (default: a free one). */
+  port?: number;
+  /**
+   * Called with each accepted mail after it is kept (and waiters told) and before the 250 reply,
+   * which waits for it: a test can kill the sender here, so that the receiver has a mail the
+   * sender never saw accepted.
+   */
+  beforeReply?: (mail: CapturedMail) => void | Promise<void>;
+}
+
+export async function startSmtpCapture(options: SmtpCaptureOptions = {}): Promise<SmtpCapture> {
   const messages: CapturedMail[] = [];
   const waiters = new Set<{ pred: (mail: CapturedMail) => boolean; resolve: (mail: CapturedMail) => void }>();
   let failure: SmtpFailure | null = null;
@@ -78,14 +89,28 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
             waiter.resolve(mail);
           }
         }
-        callback();
+        const { beforeReply } = options;
+        if (!beforeReply) {
+          callback();
+          return;
+        }
+        // The 250 waits for the hook; a hook that throws turns it into a refusal.
+        const hook = async () => beforeReply(mail);
+        hook().then(
+          () => callback(),
+          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        );
       });
     },
   });
+  // A sender that dies in the middle of a mail (a killed server) can reset the connection, which
+  // smtp-server reports as an "error" event on the server: unheard, that would crash the test
+  // process instead of failing the test that expects the mail.
+  server.on("error", () => {});
 
   await new Promise<void>((resolve, reject) => {
     server.server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (server.server.address() as AddressInfo).port;
 
