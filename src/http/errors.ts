@@ -45,6 +45,7 @@ const REGISTRY = {
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Something went wrong on our side" },
   database_unavailable: { status: 503, title: "The database is unreachable; try again shortly" },
+  try_again: { status: 503, title: "A change made at the same moment got in the way; try again" },
   not_ready: { status: 503, title: "Not ready" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -25,3 +25,15 @@ test("a refused connection is 503 with Retry-After; anything unknown a bare 500"
   assert.equal(boom.problem.status, 500);
   assert.doesNotMatch(JSON.stringify(boom.problem), /secret|SELECT/);
 });
+
+test("a deadlock or serialization failure is 503 try_again (send it again), a statement timeout 503", () => {
+  for (const code of ["40P01", "40001"]) {
+    const met = toProblem({ code, message: "deadlock detected" });
+    assert.equal(met.problem.status, 503);
+    assert.equal(met.problem.code, "try_again");
+    assert.equal(met.headers["retry-after"], "1");
+  }
+  const slow = toProblem({ code: "57014", message: "canceling statement due to statement timeout" });
+  assert.equal(slow.problem.status, 503);
+  assert.equal(slow.problem.code, "database_unavailable");
+});

@@ -24,8 +24,12 @@ const CONSTRAINT_ERRORS: Record<string, () => AppError> = {
     new AppError("invitation_pending", "This address already has a pending invitation; resend it instead."),
 };
 
-// SQLSTATE classes and Node socket errors that mean "the database is not there right now".
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
+// SQLSTATE classes and Node socket errors that mean "the database is not there right now"; 57014 is
+// a statement cancelled by statement_timeout (a database too slow to answer).
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3]|57014)/;
+// Serialization failures and deadlocks: two transactions met, PostgreSQL rolled one back. Nothing
+// of it was written; the same request sent again succeeds.
+const RETRY_SQLSTATE = new Set(["40001", "40P01"]);
 const UNAVAILABLE_ERRNO = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -101,6 +105,9 @@ export function toProblem(
   if (typeof e.code === "string" && /^(23|22)/.test(e.code)) {
     // A constraint or data error the validation should have caught first: the input was bad.
     return { problem: problem("validation_failed", "The request breaks a rule of the data"), headers: {} };
+  }
+  if (typeof e.code === "string" && RETRY_SQLSTATE.has(e.code)) {
+    return { problem: problem("try_again"), headers: { "retry-after": "1" } };
   }
   if (isDatabaseUnavailable(e)) {
     return { problem: problem("database_unavailable"), headers: { "retry-after": "5" } };
