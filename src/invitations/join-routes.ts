@@ -50,7 +50,7 @@ export async function invitationJoinRoutes(fastify: FastifyInstance, services: S
     },
     async (request) => {
       await limit(request.ip);
-      return lookupInvitation(services.db, request.query.token);
+      return lookupInvitation(services.db, request.query.token, services.catalogue);
     },
   );
 

@@ -2,15 +2,18 @@
 // sign-up with a token: the same step inside the caller's transaction), decline it.
 // DESIGN rules 5–8, 14 and 15.
 import { orgRole, workspaceRole } from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import type { Queryable } from "../db/index.js";
 import { AppError } from "../http/errors.js";
 import { lockOrganization } from "../orgs/queries.js";
 import type { Services } from "../services.js";
+import { inviterRefusal } from "./create.js";
 import {
   effectiveStatus,
   findByToken,
+  type Grant,
   goneError,
   grantsOf,
   type InvitationRow,
@@ -30,7 +33,12 @@ export interface LookupAnswer {
 }
 
 /** What an invitation offers, for the accept page. Reads only: a mail scanner's prefetch uses nothing. */
-export async function lookupInvitation(db: Queryable, token: string): Promise<LookupAnswer> {
+export async function lookupInvitation(
+  db: Queryable,
+  token: string,
+  /** A pending invitation its inviter can no longer back shows as cancelled. */
+  catalogue: Catalogue,
+): Promise<LookupAnswer> {
   const row = await findByToken(db, token);
   const org = await db
     .selectFrom("organizations")
@@ -44,7 +52,7 @@ export async function lookupInvitation(db: Queryable, token: string): Promise<Lo
     role: row.role,
     workspaces: grants.map((g) => ({ id: g.workspaceId, name: g.name, role: g.role })),
     emailHint: row.email ? maskEmail(row.email) : null,
-    status: effectiveStatus(row),
+    status: await statusNow(db, catalogue, row, grants),
     expiresAt: row.expires_at.toISOString(),
   };
 }
@@ -81,6 +89,31 @@ export function assertInvitedAddress(row: Pick<InvitationRow, "delivery" | "emai
 export function assertUsable(row: InvitationRow): void {
   const gone = goneError(effectiveStatus(row));
   if (gone) throw gone;
+}
+
+/**
+ * Rules 1 and 9: a pending invitation whose inviter could no longer make it (demoted, removed, a
+ * workspace role lost) is withdrawn. Such invitations are cancelled when that happens
+ * (withdrawUnbacked); this is the net for one made while its inviter was being demoted.
+ */
+async function statusNow(
+  db: Queryable,
+  catalogue: Catalogue,
+  row: InvitationRow,
+  grants: Grant[],
+): Promise<InvitationStatus> {
+  const status = effectiveStatus(row);
+  if (status !== "pending") return status;
+  return (await inviterRefusal(db, catalogue, row, grants)) ? "cancelled" : status;
+}
+
+async function assertBacked(db: Queryable, catalogue: Catalogue, row: InvitationRow, grants: Grant[]) {
+  if ((await statusNow(db, catalogue, row, grants)) === "cancelled") {
+    throw new AppError(
+      "invitation_cancelled",
+      "This invitation was withdrawn: whoever sent it can no longer grant what it offers. Ask for a new one.",
+    );
+  }
 }
 
 /**
@@ -133,6 +166,7 @@ export async function joinThroughInvitation(
 
   assertUsable(row);
   assertInvitedAddress(row, user.email);
+  await assertBacked(tx, catalogue, row, grants);
 
   const actor: Actor = { id: user.id, name: user.name, ip };
   const person = { email: user.email, name: user.name };

@@ -1,7 +1,6 @@
 // Managing invitations after creation: resend (new token, old link dead), cancel, and the lists
 // with their derived status. Who may do so is decided here, "as for creating it" (DESIGN §4).
 import { sql } from "kysely";
-import { can, workspaceGrantRefusal } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
@@ -9,7 +8,7 @@ import type { Queryable } from "../db/index.js";
 import { AppError } from "../http/errors.js";
 import { withdrawMail } from "../mail/outbox.js";
 import {
-  directWorkspaceRoles,
+  escalationRefusal,
   loadRow,
   type ManageContext,
   type ManagedInvitation,
@@ -40,9 +39,10 @@ export {
 } from "./create.js";
 
 /**
- * The invitation `id` for someone who manages it "as for creating it": org.users in its
- * organisation, or (for an invitation as member) workspace.users in every workspace it grants.
- * Outside its organisation, or no such id: 404 invitation_not_found, alike (rule 3).
+ * The invitation `id` for someone who manages it "as for creating it": someone who could create
+ * this very invitation now — org.users and a role at least the one it offers (owner for owner), or
+ * (for an invitation as member) workspace.users in every workspace it grants. Outside its
+ * organisation, or no such id: 404 invitation_not_found, alike (rule 3).
  */
 export async function loadForManagement(
   tx: Queryable,
@@ -59,28 +59,20 @@ export async function loadForManagement(
   if (!found || !standing) throw new AppError("invitation_not_found");
   const row = await loadRow(tx, found.org_id, id, true);
   const grants = (await grantsOf(tx, row.org_id, [id])).get(id) ?? [];
-  if (can(catalogue, "org.users", { orgRole: standing.orgRole })) return { row, grants };
-  if (row.role === "member" && grants.length > 0) {
-    const direct = await directWorkspaceRoles(
-      tx,
-      row.org_id,
-      userId,
-      grants.map((g) => g.workspaceId),
-    );
-    const allowed = grants.every(
-      (g) =>
-        workspaceGrantRefusal(
-          catalogue,
-          { orgRole: standing.orgRole, workspaceRole: direct.get(g.workspaceId) ?? null },
-          null,
-          g.role,
-        ) === null,
-    );
-    if (allowed) return { row, grants };
-  }
+  // Exactly the rule for creating it (rule 1): org.users alone does not let an admin resend or
+  // cancel an invitation as owner.
+  const refusal = await escalationRefusal(
+    tx,
+    catalogue,
+    { userId, orgRole: standing.orgRole },
+    row.org_id,
+    row.role,
+    grants.map((g) => ({ workspaceId: g.workspaceId, role: g.role })),
+  );
+  if (!refusal) return { row, grants };
   throw new AppError(
     "forbidden",
-    "You cannot manage this invitation: it needs org.users, or workspace.users in every workspace it grants.",
+    `You cannot manage this invitation: you could not create it (you cannot invite ${refusal}).`,
   );
 }
 
@@ -133,6 +125,10 @@ export async function resendInvitation(
       status: "pending",
       expires_at: sql<Date>`now() + make_interval(hours => ${hours})`,
       updated_at: sql<Date>`now()`,
+      // Whoever resends it backs it from now on (the new mail names them): it stays good while
+      // they could make it (rules 1 and 9, see withdrawUnbacked).
+      invited_by: actor.id,
+      invited_by_name: actor.name ?? before.invited_by_name,
     })
     .where("org_id", "=", before.org_id)
     .where("id", "=", id)

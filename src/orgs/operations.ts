@@ -13,6 +13,7 @@ import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
 import { CANDIDATE_LIMIT, searchCandidates } from "../db/search.js";
 import { AppError, assert } from "../http/errors.js";
 import { page } from "../http/schemas.js";
+import { withdrawUnbacked } from "../invitations/create.js";
 import { createWorkspace } from "../workspaces/operations.js";
 import {
   countOwners,
@@ -283,6 +284,8 @@ export function changeMemberRole(
         targetId: userId,
         data: { from: target.role, to: role, email: target.email, name: target.name },
       });
+      // Their invitations give no more than they now could (rules 1 and 9).
+      await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
     }
     const [member] = await withWorkspaces(tx, orgId, [{ ...target, role }]);
     assert(member, memberNotFound);
@@ -314,6 +317,8 @@ export async function removeMember(
       .where("org_id", "=", orgId)
       .where("user_id", "=", userId)
       .execute();
+    // Whoever leaves takes their pending invitations' backing with them (rules 1 and 9).
+    await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
     await recordAudit(
       tx,
       caller.actor,

@@ -18,6 +18,7 @@ import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { AppError, assert, fieldError } from "../http/errors.js";
+import { withdrawUnbacked } from "../invitations/create.js";
 import {
   findMember,
   findWorkspace,
@@ -156,8 +157,23 @@ export async function updateWorkspace(
   return updated;
 }
 
-/** Deletes the workspace; its memberships go with it (foreign keys, ON DELETE CASCADE). */
-export async function deleteWorkspace(tx: Queryable, actor: Actor, place: WorkspacePlace): Promise<void> {
+/**
+ * Deletes the workspace; its memberships and the invitations' grants of it go with it (foreign
+ * keys, ON DELETE CASCADE). A pending invitation that granted it and that its inviter could not
+ * make without it (a workspace admin's, left granting nothing) is withdrawn (rules 1 and 9).
+ */
+export async function deleteWorkspace(
+  tx: Queryable,
+  actor: Actor,
+  place: WorkspacePlace,
+  catalogue: Catalogue,
+): Promise<void> {
+  const granting = await tx
+    .selectFrom("invitation_workspaces")
+    .select("invitation_id")
+    .where("org_id", "=", place.orgId)
+    .where("workspace_id", "=", place.workspaceId)
+    .execute();
   const deleted = await tx
     .deleteFrom("workspaces")
     .where("org_id", "=", place.orgId)
@@ -172,6 +188,7 @@ export async function deleteWorkspace(tx: Queryable, actor: Actor, place: Worksp
     targetId: place.workspaceId,
     data: { name: deleted.name },
   });
+  await withdrawUnbacked(tx, catalogue, actor, place.orgId, { ids: granting.map((g) => g.invitation_id) });
 }
 
 /**
@@ -210,6 +227,8 @@ export async function putWorkspaceMember(
       targetId: input.userId,
       data: { workspaceId: place.workspaceId, from, to: input.role, ...person },
     });
+    // Lowered, their invitations into this workspace may now give more than they could.
+    await withdrawUnbacked(tx, catalogue, actor, place.orgId, { invitedBy: input.userId });
     return { member: { ...candidate.current, role: input.role }, added: false };
   }
 
@@ -256,6 +275,7 @@ export async function removeWorkspaceMember(
     targetId: userId,
     data: { workspaceId: place.workspaceId, role: member.role, name: member.name, email: member.email },
   });
+  await withdrawUnbacked(tx, catalogue, actor, place.orgId, { invitedBy: userId });
 }
 
 export interface Authorization {

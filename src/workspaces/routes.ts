@@ -230,7 +230,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = requireAccess(request);
       const actor = actorOf(request);
       const place = { orgId, workspaceId: request.params.ws };
-      await db.transaction().execute((tx) => deleteWorkspace(tx, actor, place));
+      await db.transaction().execute((tx) => deleteWorkspace(tx, actor, place, catalogue));
       return sendEmpty(reply, 204);
     },
   );

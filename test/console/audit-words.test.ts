@@ -232,6 +232,21 @@ const cases: [string, AuditEventLike, string][] = [
     "Alice Example cancelled an invite link for Admin",
   ],
   [
+    "invitation.cancelled (withdrawn: its inviter was demoted)",
+    event(
+      "invitation.cancelled",
+      {
+        delivery: "link",
+        email: null,
+        role: "admin",
+        withdrawn: true,
+        reason: "its inviter can no longer invite admin",
+      },
+      { targetType: "invitation" },
+    ),
+    "Alice Example's change cancelled an invite link for Admin: its inviter could no longer make it",
+  ],
+  [
     "invitation.accepted (a link)",
     event(
       "invitation.accepted",

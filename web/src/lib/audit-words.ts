@@ -190,10 +190,16 @@ export function describe(event: AuditEventLike, context: AuditContext): string {
       return text(data, "delivery") === "link"
         ? `${actor} renewed an invite link`
         : `${actor} resent the invitation to ${text(data, "email") ?? "an e-mail address"}`;
-    case "invitation.cancelled":
-      return text(data, "delivery") === "link"
-        ? `${actor} cancelled an invite link for ${role("role")}`
-        : `${actor} cancelled the invitation to ${text(data, "email") ?? "an e-mail address"}`;
+    case "invitation.cancelled": {
+      const what =
+        text(data, "delivery") === "link"
+          ? `an invite link for ${role("role")}`
+          : `the invitation to ${text(data, "email") ?? "an e-mail address"}`;
+      // Withdrawn: cancelled by the change that left its inviter unable to make it.
+      return data.withdrawn === true
+        ? `${actor}'s change cancelled ${what}: its inviter could no longer make it`
+        : `${actor} cancelled ${what}`;
+    }
     case "invitation.accepted": {
       if (text(data, "delivery") === "link") {
         const uses = count(data, "uses");
