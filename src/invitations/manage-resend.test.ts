@@ -230,11 +230,17 @@ describe("who may resend and cancel", () => {
     assert.equal(await status(noWs.json.invitation.id), "pending");
   });
 
-  test("an org admin manages any invitation of the organisation", async () => {
+  test("an org admin manages any invitation of the organisation up to their own role (not an owner invitation)", async () => {
     const admin = await joinOrg(t, org.orgId, "admin", "Adam Admin");
     const created = await invite({ delivery: "link", role: "member" });
     assert.equal((await resend(created.json.invitation.id, admin.token)).status, 200);
     assert.equal((await cancel(created.json.invitation.id, admin.token)).status, 204);
+    // Defect found by test/hardening/invariants.test.ts: org.users alone let an admin renew an
+    // invitation as owner, one they could not have made (rule 1).
+    const owners = await invite({ delivery: "link", role: "owner" });
+    const renewed = await resend(owners.json.invitation.id, admin.token);
+    assert.equal(renewed.status, 403, renewed.text);
+    assert.equal((await cancel(owners.json.invitation.id, admin.token)).status, 403);
   });
 
   test("without a session: 401", async () => {
