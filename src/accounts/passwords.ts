@@ -26,7 +26,7 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 // address costs the same time as a wrong password (DESIGN rule 11). Made as the module loads, not
 // at the first unknown address: made then, that first log-in would cost a hash and a verify, twice
 // a wrong password's time.
-const dummyHash: Promise<string> = hashPassword(`no-account-${randomBytes(16).toString("hex")}`);
+export const dummyHash: Promise<string> = hashPassword(`no-account-${randomBytes(16).toString("hex")}`);
 export async function burnPasswordCheck(password: string): Promise<void> {
   await verifyPassword(await dummyHash, password);
 }
