@@ -9,7 +9,7 @@ import type { Queryable } from "../db/index.js";
 import { AppError } from "../http/errors.js";
 import { lockOrganization } from "../orgs/queries.js";
 import type { Services } from "../services.js";
-import { inviterRefusal } from "./create.js";
+import { inviterRefusal } from "./authority.js";
 import {
   effectiveStatus,
   findByToken,

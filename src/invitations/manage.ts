@@ -7,8 +7,8 @@ import { type Actor, recordAudit } from "../audit/operations.js";
 import type { Queryable } from "../db/index.js";
 import { AppError } from "../http/errors.js";
 import { withdrawMail } from "../mail/outbox.js";
+import { escalationRefusal } from "./authority.js";
 import {
-  escalationRefusal,
   loadRow,
   type ManageContext,
   type ManagedInvitation,

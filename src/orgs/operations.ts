@@ -13,7 +13,7 @@ import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
 import { CANDIDATE_LIMIT, searchCandidates } from "../db/search.js";
 import { AppError, assert } from "../http/errors.js";
 import { page } from "../http/schemas.js";
-import { withdrawUnbacked } from "../invitations/create.js";
+import { withdrawUnbacked } from "../invitations/authority.js";
 import { createWorkspace } from "../workspaces/operations.js";
 import {
   countOwners,

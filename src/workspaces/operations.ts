@@ -18,7 +18,7 @@ import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { AppError, assert, fieldError } from "../http/errors.js";
-import { withdrawUnbacked } from "../invitations/create.js";
+import { withdrawUnbacked } from "../invitations/authority.js";
 import {
   findMember,
   findWorkspace,

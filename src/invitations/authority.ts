@@ -1,0 +1,156 @@
+// Who may give what an invitation gives (DESIGN rules 1 and 9): the check made when one is
+// created or managed, the same check made again for one already made (its inviter may have been
+// demoted since), and the withdrawal of the pending invitations their inviters can no longer back.
+import { sql } from "kysely";
+import { can, orgGrantRefusal, workspaceGrantRefusal } from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
+import { orgStanding } from "../access/queries.js";
+import { type Actor, recordAudit } from "../audit/operations.js";
+import type { Queryable } from "../db/index.js";
+import { AppError } from "../http/errors.js";
+import { withdrawMail } from "../mail/outbox.js";
+import { COLUMNS, type Grant, grantsOf, type InvitationRow } from "./model.js";
+
+/** The caller's direct role in each of the workspaces, in one query. */
+export async function directWorkspaceRoles(
+  db: Queryable,
+  orgId: string,
+  userId: string,
+  workspaceIds: string[],
+): Promise<Map<string, string>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("workspace_memberships")
+    .select(["workspace_id", "role"])
+    .where("org_id", "=", orgId)
+    .where("user_id", "=", userId)
+    .where("workspace_id", "in", workspaceIds)
+    .execute();
+  return new Map(rows.map((r) => [r.workspace_id, r.role]));
+}
+
+/**
+ * Rule 1 for every field of an invitation: why this inviter cannot make it ("as admin: …"), or
+ * null when they can. Someone with org.users grants org roles up to their own; someone without it may still
+ * invite as `member` into workspaces where they hold workspace.users (a workspace admin inviting
+ * from outside). Each workspace grant is checked against the inviter's standing in that workspace.
+ */
+export async function escalationRefusal(
+  db: Queryable,
+  catalogue: Catalogue,
+  inviter: { userId: string; orgRole: string },
+  orgId: string,
+  role: string,
+  grants: { workspaceId: string; role: string }[],
+): Promise<string | null> {
+  const orgWide = can(catalogue, "org.users", { orgRole: inviter.orgRole });
+  if (orgWide || role !== "member" || grants.length === 0) {
+    const refusal = orgGrantRefusal(catalogue, inviter.orgRole, null, role);
+    if (refusal) return `as ${role}: ${refusal}`;
+  }
+  const direct = await directWorkspaceRoles(
+    db,
+    orgId,
+    inviter.userId,
+    grants.map((g) => g.workspaceId),
+  );
+  for (const g of grants) {
+    const standing = { orgRole: inviter.orgRole, workspaceRole: direct.get(g.workspaceId) ?? null };
+    const refusal = workspaceGrantRefusal(catalogue, standing, null, g.role);
+    if (refusal) return `${g.role} in that workspace: ${refusal}`;
+  }
+  return null;
+}
+
+/** escalationRefusal as a 403. */
+export async function refuseEscalation(
+  db: Queryable,
+  catalogue: Catalogue,
+  inviter: { userId: string; orgRole: string },
+  orgId: string,
+  role: string,
+  grants: { workspaceId: string; role: string }[],
+): Promise<void> {
+  const refusal = await escalationRefusal(db, catalogue, inviter, orgId, role, grants);
+  if (refusal) throw new AppError("forbidden", `You cannot invite ${refusal}.`);
+}
+
+/**
+ * Rules 1 and 9 for an invitation already made: it gives only what its inviter could give now.
+ * Answers why not (they were demoted, removed, lost a workspace role, or a workspace it granted is
+ * gone), or null when they still could. The operator's invitations (no inviter) are not bound.
+ */
+export async function inviterRefusal(
+  db: Queryable,
+  catalogue: Catalogue,
+  row: Pick<InvitationRow, "org_id" | "invited_by" | "role">,
+  grants: readonly Grant[],
+): Promise<string | null> {
+  if (!row.invited_by) return null;
+  const standing = await orgStanding(db, row.org_id, row.invited_by);
+  if (!standing) return "its inviter is no longer in the organisation";
+  const refusal = await escalationRefusal(
+    db,
+    catalogue,
+    { userId: row.invited_by, orgRole: standing.orgRole },
+    row.org_id,
+    row.role,
+    grants.map((g) => ({ workspaceId: g.workspaceId, role: g.role })),
+  );
+  return refusal && `its inviter can no longer invite ${refusal}`;
+}
+
+/**
+ * After a change that can lower what someone may give — a demotion, a removal or leaving, a
+ * workspace role lowered or taken away, a workspace deleted — the pending invitations that their
+ * inviters could no longer make are cancelled, in the change's transaction, each with its audit
+ * event (rules 1, 9, 14). Otherwise a removed admin's link would go on making admins.
+ * `which`: the invitations these people made, or these invitations.
+ */
+export async function withdrawUnbacked(
+  tx: Queryable,
+  catalogue: Catalogue,
+  actor: Actor,
+  orgId: string,
+  which: { invitedBy: string } | { ids: string[] },
+): Promise<void> {
+  if ("ids" in which && which.ids.length === 0) return;
+  let q = tx
+    .selectFrom("invitations as i")
+    .select([...COLUMNS])
+    .where("i.org_id", "=", orgId)
+    .where("i.status", "=", "pending");
+  q = "ids" in which ? q.where("i.id", "in", which.ids) : q.where("i.invited_by", "=", which.invitedBy);
+  const rows = (await q.forUpdate().execute()) as InvitationRow[];
+  if (rows.length === 0) return;
+  const grants = await grantsOf(
+    tx,
+    orgId,
+    rows.map((r) => r.id),
+  );
+  for (const row of rows) {
+    const reason = await inviterRefusal(tx, catalogue, row, grants.get(row.id) ?? []);
+    if (!reason) continue;
+    await tx
+      .updateTable("invitations")
+      .set({ status: "cancelled", updated_at: sql<Date>`now()` })
+      .where("org_id", "=", orgId)
+      .where("id", "=", row.id)
+      .execute();
+    // Its mail, if SMTP has not taken it yet, would invite someone to a cancelled invitation.
+    if (row.mail_id)
+      await withdrawMail(
+        tx,
+        row.mail_id,
+        "the invitation was cancelled: its inviter could no longer make it",
+      );
+    await recordAudit(tx, actor, {
+      orgId,
+      action: "invitation.cancelled",
+      targetType: "invitation",
+      targetId: row.id,
+      // `withdrawn`: cancelled because its inviter could no longer make it; `reason` says why.
+      data: { delivery: row.delivery, email: row.email, role: row.role, withdrawn: true, reason },
+    });
+  }
+}
