@@ -22,6 +22,7 @@ import {
   uniqueEmail,
 } from "../helpers/app.js";
 import { TEST_TARGET, testDatabase } from "../helpers/database.js";
+import { eventually } from "../helpers/eventually.js";
 import { buildOrg, joinOrg } from "../helpers/org.js";
 import { freePort } from "../helpers/postgres-server.js";
 import { SERVER_PUBLIC_URL, type ServerProcess, startServer } from "../helpers/server.js";
@@ -30,21 +31,6 @@ import { type CapturedMail, type SmtpCapture, startSmtpCapture } from "../helper
 interface ListedMail {
   status: "queued" | "sent" | "failed";
   lastError: string | null;
-}
-
-/** Retries `check` until it stops throwing; the last failure is the error if time runs out. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs: number, label: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) {
-        throw new Error(`${label}: not so within ${timeoutMs} ms: ${(err as Error).message}`);
-      }
-      await sleep(100);
-    }
-  }
 }
 
 /** The `mail` field of each invitation in the organisation's list, as the admin sees it. */

@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SMTPServer, type SMTPServerDataStream } from "smtp-server";
 import { openPglite } from "../../src/db/index.js";
 import { buildUser, PASSWORD, type SignedUp, uniqueEmail } from "../helpers/app.js";
 import { TEST_TARGET, type TestDatabase, testDatabase } from "../helpers/database.js";
 import { type ServerOptions, type ServerProcess, startServer } from "../helpers/server.js";
+import { startSmtpCapture } from "../helpers/smtp.js";
 
 const IN_FLIGHT = 20;
 /** `serve`'s deadline (SHUTDOWN_DEADLINE_MS in src/cli/commands.ts). */
@@ -28,7 +28,7 @@ const SMTP_HOLD_MS = 1000;
 
 interface HoldingSmtp {
   url: string;
-  /** Envelope recipients of every accepted mail (accepted: answered 250). */
+  /** Envelope recipients of every mail received. */
   accepted: string[][];
   /** Resolves when the first mail's data is in and its answer is being held. */
   holding: Promise<void>;
@@ -38,7 +38,6 @@ interface HoldingSmtp {
 }
 
 async function startHoldingSmtp(): Promise<HoldingSmtp> {
-  const accepted: string[][] = [];
   let held = false;
   let nowHolding: () => void = () => {};
   const holding = new Promise<void>((resolve) => {
@@ -48,37 +47,22 @@ async function startHoldingSmtp(): Promise<HoldingSmtp> {
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    disableReverseLookup: true,
-    logger: false,
-    closeTimeout: 100,
-    onData(stream: SMTPServerDataStream, session, callback) {
-      stream.resume();
-      stream.on("end", () => {
-        const accept = () => {
-          accepted.push(session.envelope.rcptTo.map((r) => r.address));
-          callback();
-        };
-        if (held) return accept();
-        held = true;
-        nowHolding();
-        void released.then(accept);
-      });
+  const capture = await startSmtpCapture({
+    async beforeReply() {
+      if (held) return;
+      held = true;
+      nowHolding();
+      await released;
     },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.server.address() as net.AddressInfo;
   return {
-    url: `smtp://127.0.0.1:${port}`,
-    accepted,
+    url: capture.url,
+    get accepted() {
+      return capture.messages.map((m) => m.envelopeTo);
+    },
     holding,
     release,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => capture.close(),
   };
 }
 

@@ -17,6 +17,7 @@ import { openDatabase } from "../../src/db/index.js";
 import { migrate } from "../../src/db/migrate.js";
 import { createLogger } from "../../src/http/logging.js";
 import { type Answer, buildUser, inject, PASSWORD, type SignedUp, uniqueEmail } from "../helpers/app.js";
+import { eventually } from "../helpers/eventually.js";
 import { type PostgresServer, startPostgres } from "../helpers/postgres-server.js";
 import { type ServerProcess, startServer } from "../helpers/server.js";
 import { type SmtpCapture, startSmtpCapture } from "../helpers/smtp.js";
@@ -29,20 +30,6 @@ const RECOVERY_BOUND_MS = 10_000;
 let postgres: PostgresServer;
 let smtp: SmtpCapture;
 let server: ServerProcess;
-
-/** Retries `check` until it stops throwing; the last failure is the error if time runs out. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs: number, label: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline)
-        throw new Error(`${label}: not so within ${timeoutMs} ms: ${(err as Error).message}`);
-      await sleep(100);
-    }
-  }
-}
 
 /** The answer and how long it took. */
 async function timed(send: () => Promise<Answer>): Promise<{ answer: Answer; ms: number }> {
