@@ -226,6 +226,23 @@ describe("logs", () => {
     assert.equal(redactUrl("/invite/SECRET?x=1"), "/invite/[redacted]?x=1");
     assert.equal(redactUrl("/reset-password?token=abc"), "/reset-password?token=[redacted]");
   });
+
+  test("review 13.7: URL redaction decodes parameter names and path parts (`?%74oken=` was logged whole)", () => {
+    assert.equal(
+      redactUrl("/api/v1/invitations/lookup?%74oken=abc"),
+      "/api/v1/invitations/lookup?%74oken=[redacted]",
+    );
+    assert.equal(redactUrl("/reset-password?x=1&%54OKEN=abc"), "/reset-password?x=1&%54OKEN=[redacted]");
+    assert.equal(redactUrl("/x?invitation%54oken=abc"), "/x?invitation%54oken=[redacted]");
+    assert.equal(redactUrl("/x?+token=abc"), "/x?+token=[redacted]");
+    assert.equal(
+      redactUrl("/x?%E0%A4%A=abc&y=2"),
+      "/x?%E0%A4%A=[redacted]&y=2",
+      "an undecodable name is masked",
+    );
+    assert.equal(redactUrl("/%69nvite/SECRET"), "/%69nvite/[redacted]");
+    assert.equal(redactUrl("/api/v1/orgs?limit=5"), "/api/v1/orgs?limit=5", "other parameters stay readable");
+  });
 });
 
 describe("operations routes", () => {

@@ -25,11 +25,40 @@ const REDACT_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-/** Masks tokens carried in a URL: `?token=…`, `/invite/<token>`. */
+/** Query parameters whose value is a secret, compared after decoding and lower-casing the name. */
+const SECRET_PARAMS = new Set(["token", "invitationtoken", "code"]);
+
+/** The name or path part as the server reads it (`%74oken` is `token`); undefined when malformed. */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, " ")).trim().toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Masks tokens carried in a URL: `?token=…` (however its name is percent-encoded), and the part
+ * after `/invite/`. A parameter whose name cannot be decoded is masked too: it is not ours to read.
+ */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/([?&](?:token|invitationToken|code)=)[^&#]*/gi, "$1[redacted]")
-    .replace(/\/invite\/[^/?#]+/g, "/invite/[redacted]");
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const segments = path.split("/");
+  for (let i = 0; i < segments.length - 1; i++) {
+    if (decoded(segments[i] ?? "") === "invite" && segments[i + 1]) segments[i + 1] = "[redacted]";
+  }
+  if (q < 0) return segments.join("/");
+  const params = url
+    .slice(q + 1)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq < 0) return pair;
+      const name = decoded(pair.slice(0, eq));
+      return name === undefined || SECRET_PARAMS.has(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    });
+  return `${segments.join("/")}?${params.join("&")}`;
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
