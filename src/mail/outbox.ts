@@ -1,6 +1,6 @@
 // Writing mail: a row in mail_outbox, inserted with the caller's transaction so that the mail
 // exists if and only if the change that causes it commits (rule 14). The worker sends it later.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { newId } from "../db/ids.js";
 import type { DB } from "../db/schema.js";
 import { type MailTemplate, renderMail } from "./templates.js";
@@ -71,4 +71,25 @@ export async function withdrawMail(tx: Kysely<DB>, mailId: string, reason: strin
     .where("status", "=", "queued")
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** How many rows one prune statement deletes: each batch is a short transaction of its own. */
+const PRUNE_BATCH = 1000;
+
+/**
+ * Deletes mail sent or given up on more than `days` ago, in batches; queued mail is never touched.
+ * An invitation whose mail is pruned shows `mail: null`. Resolves to how many were deleted.
+ */
+export async function pruneOutbox(db: Kysely<DB>, days: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const result = await sql`
+      DELETE FROM mail_outbox WHERE id IN (
+        SELECT id FROM mail_outbox
+        WHERE status <> 'queued' AND created_at < now() - make_interval(days => ${days})
+        LIMIT ${PRUNE_BATCH})`.execute(db);
+    const n = Number(result.numAffectedRows ?? 0);
+    deleted += n;
+    if (n < PRUNE_BATCH) return deleted;
+  }
 }

@@ -16,7 +16,8 @@ import type { DB, MailRow } from "../db/schema.js";
 import type { MailLogger, MailTransport } from "./transport.js";
 
 /** The mail settings; leaseMs may be left out (LEASE_MS) by callers that build their own. */
-export type MailWorkerConfig = Omit<Config["mail"], "leaseMs"> & Partial<Pick<Config["mail"], "leaseMs">>;
+export type MailWorkerConfig = Omit<Config["mail"], "leaseMs" | "retentionDays"> &
+  Partial<Pick<Config["mail"], "leaseMs">>;
 
 export interface MailWorkerOptions {
   db: Kysely<DB>;
