@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
+import { registerPasswordMetrics } from "./accounts/metrics.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { auditRoutes } from "./audit/routes.js";
 import { type Config, isHttps } from "./config.js";
@@ -19,6 +20,7 @@ import { registerJsonBodyParser, validatorCompiler } from "./http/validation.js"
 import { invitationJoinRoutes } from "./invitations/join-routes.js";
 import { invitationManagementRoutes } from "./invitations/manage-routes.js";
 import { registerMailMetrics } from "./mail/metrics.js";
+import { pruneOutbox } from "./mail/outbox.js";
 import { createMailTransport, type MailTransport } from "./mail/transport.js";
 import { MailWorker } from "./mail/worker.js";
 import { orgRoutes } from "./orgs/routes.js";
@@ -102,6 +104,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const catalogue = options.catalogue ?? loadCatalogue(config.rolesFile);
 
   const registry = createRegistry();
+  registerPasswordMetrics(registry);
   const transport = options.mailTransport ?? createMailTransport(config, logger);
   const mailMetrics = registerMailMetrics(registry, database.db, {
     onCollectError: (err) => logger.warn({ err }, "mail metrics could not be read"),
@@ -173,9 +176,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   if (background) {
     mailWorker.start();
     const housekeeping = setInterval(() => {
-      Promise.all([services.limiter.prune(), pruneExpiredSessions(database.db, config.session)]).catch(
-        (err: unknown) => logger.warn({ err }, "housekeeping failed"),
-      );
+      Promise.all([
+        services.limiter.prune(),
+        pruneExpiredSessions(database.db, config.session),
+        pruneOutbox(database.db, config.mail.retentionDays),
+      ]).catch((err: unknown) => logger.warn({ err }, "housekeeping failed"));
     }, HOUSEKEEPING_MS);
     housekeeping.unref();
     timers.push(housekeeping);

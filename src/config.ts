@@ -8,10 +8,14 @@ export interface RateLimit {
 }
 
 export interface RateLimits {
+  /** Failed log-ins per account from one client (accounts/throttle.ts). */
   loginAccount: RateLimit;
+  /** Failed log-ins per account from every client together; past it, only known clients may try. */
+  loginAccountTotal: RateLimit;
   loginIp: RateLimit;
   signupIp: RateLimit;
   passwordResetAccount: RateLimit;
+  passwordResetConfirmIp: RateLimit;
   invitationsOrg: RateLimit;
   invitationLookupIp: RateLimit;
 }
@@ -42,6 +46,8 @@ export interface Config {
     /** How long a worker's claim on a mail keeps other workers away (see mail/worker.ts). */
     leaseMs: number;
     worker: boolean;
+    /** Sent and failed mail is deleted this many days after it was written. */
+    retentionDays: number;
   };
   rateLimits: RateLimits;
 }
@@ -154,12 +160,15 @@ export function loadConfig(env: Env = process.env): Config {
       // mail/transport.ts allow about 30 s), or a slow send is sent twice; 1 s is for tests.
       leaseMs: int("MAIL_LEASE_MS", 120_000, 1000, 86_400_000),
       worker: bool("MAIL_WORKER", true),
+      retentionDays: int("MAIL_RETENTION_DAYS", 90, 1, 3650),
     },
     rateLimits: {
       loginAccount: limit("RATE_LIMIT_LOGIN_ACCOUNT", "10/15m"),
+      loginAccountTotal: limit("RATE_LIMIT_LOGIN_ACCOUNT_TOTAL", "100/15m"),
       loginIp: limit("RATE_LIMIT_LOGIN_IP", "100/15m"),
       signupIp: limit("RATE_LIMIT_SIGNUP_IP", "30/1h"),
       passwordResetAccount: limit("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", "5/1h"),
+      passwordResetConfirmIp: limit("RATE_LIMIT_PASSWORD_RESET_CONFIRM_IP", "30/15m"),
       invitationsOrg: limit("RATE_LIMIT_INVITATIONS_ORG", "200/1h"),
       invitationLookupIp: limit("RATE_LIMIT_INVITATION_LOOKUP_IP", "60/10m"),
     },

@@ -21,6 +21,7 @@ import {
 } from "../sessions/operations.js";
 import { newSecret, sha256 } from "../tokens.js";
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from "./passwords.js";
+import { countGuess, forgiveGuess, hasSessionFrom } from "./throttle.js";
 
 export const RESET_TOKEN_MINUTES = 60;
 
@@ -81,6 +82,13 @@ export async function signup(services: Services, input: SignupInput, device: Dev
   const email = normalizeEmail(input.email);
   const name = input.name.trim();
   checkPassword("password", input.password, { email, name });
+  // A bad invitation token is refused before the password is hashed (hashing is the expensive
+  // part); it is checked again below, in the transaction that uses it.
+  if (invitationToken !== undefined) {
+    const invitation = await findByToken(db, invitationToken);
+    assertUsable(invitation);
+    assertInvitedAddress(invitation, email);
+  }
   const passwordHash = await hashPassword(input.password);
 
   let joined = false;
@@ -176,22 +184,19 @@ export async function login(
   input: { email: string; password: string },
   device: Device,
 ): Promise<{ user: UserRow; session: NewSession }> {
-  const { config, db, limiter } = services;
-  const accountKey = `login:account:${emailKey(input.email)}`;
-  const ipKey = `login:ip:${device.ip ?? "unknown"}`;
-  // Every attempt is counted before the password is checked: guesses sent at the same moment (to
-  // one server or to many) must not all pass a check made before any of them was counted.
-  await limiter.hit(accountKey, config.rateLimits.loginAccount);
-  await limiter.hit(ipKey, config.rateLimits.loginIp);
-
+  const { config, db } = services;
+  // Found before counting, so that a client the account knows can be told apart; the same work
+  // for an unknown address (rule 11).
   const user = await findUserByEmail(db, input.email);
+  const keys = await countGuess(services, input.email, device.ip, () =>
+    user ? hasSessionFrom(db, user.id, device.ip) : Promise.resolve(false),
+  );
   let ok = false;
   if (user?.password_hash) ok = await verifyPassword(user.password_hash, input.password);
   else await burnPasswordCheck(input.password);
   if (!user || !ok) throw new AppError("invalid_credentials", "The e-mail address or the password is wrong.");
-  // Only failures are limited: a success clears the account's window and gives the IP its attempt back.
-  await limiter.reset(accountKey);
-  await limiter.release(ipKey);
+  // Only failures are limited (accounts/throttle.ts).
+  await forgiveGuess(services, keys);
   const session = await createSession(db, user.id, device, config.session);
   return { user, session };
 }
@@ -202,26 +207,25 @@ export async function changePassword(
   actor: { user: UserRow; sessionId: string; ip: string | null },
   input: { currentPassword: string; newPassword: string },
 ): Promise<void> {
-  const { config, db, limiter } = services;
-  const accountKey = `login:account:${emailKey(actor.user.email)}`;
-  // Counted before checking, as for log-in; a right password gives the attempt back.
-  await limiter.hit(accountKey, config.rateLimits.loginAccount);
+  const { db } = services;
+  // Counted as a log-in guess (a stolen session must not guess faster than a log-in could); a
+  // right password gives the attempt back.
+  const keys = await countGuess(services, actor.user.email, actor.ip, () =>
+    hasSessionFrom(db, actor.user.id, actor.ip),
+  );
   const current = actor.user.password_hash
     ? await verifyPassword(actor.user.password_hash, input.currentPassword)
     : false;
   if (!current) {
     throw fieldError("currentPassword", "The current password is wrong.", "invalid_current_password");
   }
-  await limiter.release(accountKey);
+  await forgiveGuess(services, keys);
   checkPassword("newPassword", input.newPassword, { email: actor.user.email, name: actor.user.name });
   const passwordHash = await hashPassword(input.newPassword);
   await db.transaction().execute(async (tx) => {
-    await tx
-      .updateTable("users")
-      .set({ password_hash: passwordHash, updated_at: new Date() })
-      .where("id", "=", actor.user.id)
-      .execute();
-    await revokeSessions(tx, actor.user.id, actor.sessionId);
+    // Locked as a reset confirmation locks it, so that the two never interleave.
+    await tx.selectFrom("users").select("id").where("id", "=", actor.user.id).forNoKeyUpdate().execute();
+    await replacePassword(tx, actor.user.id, passwordHash, actor.sessionId);
     await recordAudit(
       tx,
       { id: actor.user.id, name: actor.user.name, ip: actor.ip },
@@ -290,66 +294,58 @@ export async function requestPasswordReset(services: Services, email: string, de
 
 /**
  * Uses a reset token once: sets the password and ends every session. It does not log in; the
- * person logs in with the new password.
+ * person logs in with the new password. The token is looked up before the password is hashed, and
+ * attempts are limited per client: junk tokens cost a lookup, never an argon2 hash, so they cannot
+ * keep the hashing pool busy and stall everyone's log-in.
  */
 export async function confirmPasswordReset(
   services: Services,
   input: { token: string; password: string },
   device: Device,
 ): Promise<void> {
-  const { db } = services;
-  checkPassword("password", input.password, {});
-  const passwordHash = await hashPassword(input.password);
+  const { config, db, limiter } = services;
+  await limiter.hit(`reset-confirm:ip:${device.ip ?? "unknown"}`, config.rateLimits.passwordResetConfirmIp);
   const invalid = () =>
     fieldError(
       "token",
       "This link is invalid, already used or expired; ask for a new one.",
       "invalid_reset_token",
     );
+  const hash = sha256(input.token);
+  const found = await db
+    .selectFrom("password_reset_tokens as t")
+    .innerJoin("users as u", "u.id", "t.user_id")
+    .select(["u.id", "u.email", "u.name"])
+    .where("t.token_hash", "=", hash)
+    .where("t.used_at", "is", null)
+    .where("t.expires_at", ">", new Date())
+    .executeTakeFirst();
+  if (!found) throw invalid();
+  checkPassword("password", input.password, { email: found.email, name: found.name });
+  const passwordHash = await hashPassword(input.password);
   await db.transaction().execute(async (tx) => {
-    const hash = sha256(input.token);
-    const found = await tx
-      .selectFrom("password_reset_tokens")
-      .select("user_id")
-      .where("token_hash", "=", hash)
-      .where("used_at", "is", null)
-      .where("expires_at", ">", new Date())
-      .executeTakeFirst();
-    if (!found) throw invalid();
     // The account is locked before its token is marked used: two links of one account confirmed
     // at once then wait for each other here, instead of each holding its own token row and
     // waiting for the other's (a deadlock, when marking the account's other links used below).
     const user = await tx
       .selectFrom("users")
       .selectAll()
-      .where("id", "=", found.user_id)
+      .where("id", "=", found.id)
       .forNoKeyUpdate()
       .executeTakeFirst();
     if (!user) throw invalid();
-    // Read again under the lock: a concurrent confirmation may have used it since.
+    // Used here, under the lock: a concurrent confirmation (or a password change) may have used it
+    // since it was looked up.
     const used = await tx
       .updateTable("password_reset_tokens")
       .set({ used_at: new Date() })
       .where("token_hash", "=", hash)
+      .where("user_id", "=", user.id)
       .where("used_at", "is", null)
       .where("expires_at", ">", new Date())
       .executeTakeFirst();
     if (used.numUpdatedRows === 0n) throw invalid();
-    // Checked inside the transaction, against the account: a refusal rolls the token back unused.
-    checkPassword("password", input.password, { email: user.email, name: user.name });
-    await tx
-      .updateTable("users")
-      .set({ password_hash: passwordHash, updated_at: new Date() })
-      .where("id", "=", user.id)
-      .execute();
-    // Every other outstanding link for this account dies with this one.
-    await tx
-      .updateTable("password_reset_tokens")
-      .set({ used_at: new Date() })
-      .where("user_id", "=", user.id)
-      .where("used_at", "is", null)
-      .execute();
-    await revokeSessions(tx, user.id);
+    await replacePassword(tx, user.id, passwordHash);
     await recordAudit(
       tx,
       { id: user.id, name: user.name, ip: device.ip },
@@ -361,6 +357,31 @@ export async function confirmPasswordReset(
       },
     );
   });
+}
+
+/**
+ * Sets a new password hash, voids every outstanding reset link of the account (a link mailed
+ * before the change must not undo it), and ends every session but `keepSessionId` (rule 10).
+ */
+async function replacePassword(
+  tx: Queryable,
+  userId: string,
+  passwordHash: string,
+  keepSessionId?: string,
+): Promise<void> {
+  const now = new Date();
+  await tx
+    .updateTable("users")
+    .set({ password_hash: passwordHash, updated_at: now })
+    .where("id", "=", userId)
+    .execute();
+  await tx
+    .updateTable("password_reset_tokens")
+    .set({ used_at: now })
+    .where("user_id", "=", userId)
+    .where("used_at", "is", null)
+    .execute();
+  await revokeSessions(tx, userId, keepSessionId);
 }
 
 export async function updateProfile(

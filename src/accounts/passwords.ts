@@ -10,8 +10,20 @@ export const PASSWORD_MAX = 256;
 
 const ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+let hashesMade = 0;
+
 export function hashPassword(password: string): Promise<string> {
+  hashesMade += 1;
   return hash(password, ARGON2);
+}
+
+/**
+ * How many argon2 hashes this process has started: each costs ~19 MiB and tens of milliseconds of a
+ * worker thread, so a route that hashes before it has checked anything cheap is a way to stall the
+ * server (`rollcall_password_hashes_total`).
+ */
+export function passwordHashesMade(): number {
+  return hashesMade;
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {

@@ -11,7 +11,7 @@ export function emailKey(email: string): string {
   return createHash("sha256").update(email.trim().toLowerCase()).digest("base64url").slice(0, 32);
 }
 
-function tooMany(retryAfterSeconds: number): AppError {
+export function tooMany(retryAfterSeconds: number): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
   return new AppError(
     "rate_limited",
@@ -42,6 +42,19 @@ export class RateLimiter {
   async hit(key: string, limit: RateLimit, db: Queryable = this.db): Promise<void> {
     const row = await this.count(key, limit, db);
     if (row.count > limit.max) throw tooMany(row.retry_after);
+  }
+
+  /**
+   * Counts one event under `key` like hit(), but answers instead of throwing: whether the window
+   * now holds more than `limit.max`, and when it ends. For limits that only some callers obey.
+   */
+  async tally(
+    key: string,
+    limit: RateLimit,
+    db: Queryable = this.db,
+  ): Promise<{ over: boolean; retryAfter: number }> {
+    const row = await this.count(key, limit, db);
+    return { over: row.count > limit.max, retryAfter: row.retry_after };
   }
 
   /** Gives back one event counted by hit() that turned out not to count (a successful log-in). */
