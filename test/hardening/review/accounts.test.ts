@@ -199,3 +199,14 @@ test("review 13.7: the failed-mail count that /metrics reads can be answered fro
     await sql`SET enable_seqscan = on`.execute(t.db);
   }
 });
+
+test("review 13.7: a token under a percent-encoded parameter name never reaches the logs", async () => {
+  // Defect: `?%74oken=` (which the server reads as `?token=`) was logged whole.
+  const secret = `secret${Date.now().toString(36)}`;
+  const before = t.logs.length;
+  const answer = await t.request("GET", `/api/v1/invitations/lookup?%74oken=${secret}`);
+  assert.equal(answer.status, 404, "the server did read it as the token");
+  const written = t.logs.slice(before).join("");
+  assert.ok(written.includes("[redacted]"), "the request was logged, masked");
+  assert.ok(!written.includes(secret), written);
+});
