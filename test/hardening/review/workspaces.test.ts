@@ -1,0 +1,72 @@
+// Issue 13, finding 7, from outside: (a) a workspace of one's organisation that one cannot enter
+// answers every workspace route exactly like one that does not exist; (b) a workspace admin's
+// invitation list shows what concerns their workspace and no more; (c) a workspace membership
+// change or an invitation in flight while its caller is removed or demoted acts on the standing
+// read under the organisation's lock, not on the one the guard read when it arrived (rule 9).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type Answer, type TestApp, testApp, uniqueEmail } from "../../helpers/app.js";
+import { buildOrg, grantWorkspaceRole, joinOrg } from "../../helpers/org.js";
+
+let t: TestApp;
+before(async () => {
+  t = await testApp();
+});
+after(async () => {
+  await t.close();
+});
+
+const MISSING = "wsp_00000000000000000000000000";
+
+/** What a problem answer shows: status, code, detail and the whole body, for byte comparison. */
+function shown(a: Answer) {
+  return { status: a.status, code: a.json?.code, detail: a.json?.detail, body: a.text };
+}
+
+describe("review 13.7a: a workspace one cannot enter answers like none", () => {
+  test("review 13.7a: DELETE /workspaces/{ws} by an org member without a role there: the same 404 as a missing id", async () => {
+    const o = await buildOrg(t);
+    const member = await joinOrg(t, o.orgId, "member", "Nora Norole");
+    const hidden = await t.request("DELETE", `/api/v1/workspaces/${o.workspaceId}`, { token: member.token });
+    const missing = await t.request("DELETE", `/api/v1/workspaces/${MISSING}`, { token: member.token });
+    assert.equal(hidden.status, 404, hidden.text);
+    assert.equal(hidden.json.code, "workspace_not_found");
+    assert.deepEqual(shown(hidden), shown(missing));
+    const still = await t.request("GET", `/api/v1/workspaces/${o.workspaceId}`, { token: o.owner.token });
+    assert.equal(still.status, 200, "the workspace is still there");
+  });
+
+  test("review 13.7a: every workspace route answers the no-role caller byte for byte as for a missing workspace", async () => {
+    const o = await buildOrg(t);
+    const member = await joinOrg(t, o.orgId, "member", "Nora Norole");
+    const someone = await joinOrg(t, o.orgId, "member", "Sam Someone");
+    const routes: [string, string, unknown?][] = [
+      ["GET", ""],
+      ["PATCH", "", { name: "Taken" }],
+      ["DELETE", ""],
+      ["GET", "/members"],
+      ["PUT", `/members/${someone.userId}`, { role: "viewer" }],
+      ["DELETE", `/members/${someone.userId}`],
+      ["POST", "/authorize", { permission: "flows.read" }],
+      ["GET", "/invitations"],
+      ["POST", "/invitations", { email: uniqueEmail(), role: "viewer" }],
+    ];
+    for (const [method, tail, body] of routes) {
+      const hidden = await t.request(method, `/api/v1/workspaces/${o.workspaceId}${tail}`, {
+        token: member.token,
+        ...(body ? { body } : {}),
+      });
+      const missing = await t.request(method, `/api/v1/workspaces/${MISSING}${tail}`, {
+        token: member.token,
+        ...(body ? { body } : {}),
+      });
+      assert.equal(hidden.status, 404, `${method} ${tail}: ${hidden.text}`);
+      assert.deepEqual(shown(hidden), shown(missing), `${method} ${tail}`);
+    }
+    // With a role there, a refusal is a 403 that says why.
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, member.userId, "viewer");
+    const seen = await t.request("DELETE", `/api/v1/workspaces/${o.workspaceId}`, { token: member.token });
+    assert.equal(seen.status, 403, seen.text);
+    assert.equal(seen.json.code, "forbidden");
+  });
+});
