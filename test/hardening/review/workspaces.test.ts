@@ -70,3 +70,68 @@ describe("review 13.7a: a workspace one cannot enter answers like none", () => {
     assert.equal(seen.json.code, "forbidden");
   });
 });
+
+describe("review 13.7b: the workspace's invitation list", () => {
+  test("review 13.7b: a workspace admin sees this workspace's grant alone and no org-admin invitation; an owner sees all", async () => {
+    const o = await buildOrg(t);
+    const made = await t.request("POST", `/api/v1/orgs/${o.orgId}/workspaces`, {
+      token: o.owner.token,
+      body: { name: "Hush Hush" },
+    });
+    const w2: string = made.json.workspace.id;
+    const member = uniqueEmail("member");
+    const admin = uniqueEmail("admin");
+    const invite = (body: unknown) =>
+      t.request("POST", `/api/v1/orgs/${o.orgId}/invitations`, { token: o.owner.token, body });
+    const asMember = await invite({
+      email: member,
+      role: "member",
+      workspaces: [
+        { workspaceId: o.workspaceId, role: "agent" },
+        { workspaceId: w2, role: "editor" },
+      ],
+    });
+    const asAdmin = await invite({
+      delivery: "link",
+      role: "admin",
+      workspaces: [{ workspaceId: o.workspaceId, role: "viewer" }],
+    });
+    const adminByMail = await invite({
+      email: admin,
+      role: "admin",
+      workspaces: [{ workspaceId: o.workspaceId, role: "viewer" }],
+    });
+    for (const r of [asMember, asAdmin, adminByMail]) assert.equal(r.status, 201, r.text);
+
+    const wsAdmin = await joinOrg(t, o.orgId, "member", "Wes Wsadmin");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, wsAdmin.userId, "admin");
+    const narrow = await t.request("GET", `/api/v1/workspaces/${o.workspaceId}/invitations`, {
+      token: wsAdmin.token,
+    });
+    assert.equal(narrow.status, 200, narrow.text);
+    assert.deepEqual(
+      narrow.json.items.map((i: { id: string; workspaces: unknown }) => [i.id, i.workspaces]),
+      [[asMember.json.invitation.id, [{ id: o.workspaceId, name: "General", role: "agent" }]]],
+    );
+    assert.equal(narrow.json.items[0].email, member);
+    for (const secret of [admin, w2, "Hush Hush", asAdmin.json.invitation.id, adminByMail.json.invitation.id])
+      assert.ok(!narrow.text.includes(secret), `the workspace admin's list shows ${secret}`);
+
+    const whole = await t.request("GET", `/api/v1/workspaces/${o.workspaceId}/invitations`, {
+      token: o.owner.token,
+    });
+    assert.equal(whole.status, 200, whole.text);
+    assert.deepEqual(
+      whole.json.items.map((i: { id: string; workspaces: { id: string }[] }) => [
+        i.id,
+        i.workspaces.map((w) => w.id),
+      ]),
+      [
+        [adminByMail.json.invitation.id, [o.workspaceId]],
+        [asAdmin.json.invitation.id, [o.workspaceId]],
+        [asMember.json.invitation.id, [o.workspaceId, w2]],
+      ],
+    );
+    assert.ok(whole.text.includes(admin));
+  });
+});
