@@ -1,9 +1,13 @@
 // The one decision "may this caller use this route here?", from their standing where the path
-// points, made by the guard before the handler runs: 404 where the caller may not see the place
-// (rule 3), 403 where they may see it but lack the permission.
+// points: the guard makes it before the handler runs, and an operation that changes who may do
+// what makes it again inside its transaction, under the organisation's lock (rule 9), so that a
+// role removed while the request was on its way no longer acts. Both answer alike: 404 where the
+// caller may not see the place (rule 3), 403 where they may see it but lack the permission.
 import { AppError } from "../http/errors.js";
+import { lockOrganization } from "../orgs/queries.js";
 import { can, effectiveWorkspaceRole, scopeOf, why } from "./can.js";
 import type { Catalogue } from "./catalogue.js";
+import { orgStanding, workspaceStanding } from "./queries.js";
 
 /** Where the request acts and as what: set by the guard for routes with `:org` or `:ws`. */
 export interface Access {
@@ -78,4 +82,34 @@ export function admit(
     );
   }
   return access;
+}
+
+/**
+ * admit() again inside a transaction: the organisation's row locked first (`update` for a change
+ * to memberships, which every other such change then waits for; `share` for one that only needs
+ * them to hold still), then the caller's standing read afresh. Whatever demoted or removed them
+ * and committed before this lock was granted is seen; whatever comes after waits for this
+ * transaction to end.
+ */
+export async function admitAgain(
+  tx: Parameters<typeof lockOrganization>[0],
+  catalogue: Catalogue,
+  permission: string,
+  place: { orgId: string; workspaceId: string | null },
+  userId: string,
+  lock: "update" | "share",
+): Promise<Access> {
+  const where: Where = place.workspaceId ? { workspaceId: place.workspaceId } : { orgId: place.orgId };
+  const org = await lockOrganization(tx, place.orgId, lock);
+  if (!org) return admit(catalogue, permission, where, null);
+  let found: Found | null;
+  if (place.workspaceId) {
+    const standing = await workspaceStanding(tx, place.workspaceId, userId);
+    // The workspace of another organisation than the one locked: as if it did not exist.
+    found = standing?.orgId === place.orgId ? standing : null;
+  } else {
+    const standing = await orgStanding(tx, place.orgId, userId);
+    found = standing ? { ...standing, workspaceRole: null } : null;
+  }
+  return admit(catalogue, permission, where, found);
 }

@@ -132,14 +132,14 @@ export async function invitationManagementRoutes(
       },
     },
     async (request, reply) => {
-      const { orgId, orgRole } = requireAccess(request);
+      const { orgId } = requireAccess(request);
       const { user } = requireAuth(request);
       const result = await db.transaction().execute((tx) =>
         createInvitation(
           tx,
           ctx,
           actorOf(request),
-          { kind: "member", userId: user.id, orgRole },
+          { kind: "member", userId: user.id, workspaceId: null },
           // The path's organisation last: nothing in a body may choose another one.
           { ...request.body, orgId },
         ),
@@ -167,7 +167,7 @@ export async function invitationManagementRoutes(
       },
     },
     async (request, reply) => {
-      const { orgId, orgRole } = requireAccess(request);
+      const { orgId } = requireAccess(request);
       const { user } = requireAuth(request);
       const { role, ...rest } = request.body;
       const result = await db.transaction().execute((tx) =>
@@ -175,7 +175,7 @@ export async function invitationManagementRoutes(
           tx,
           ctx,
           actorOf(request),
-          { kind: "member", userId: user.id, orgRole },
+          { kind: "member", userId: user.id, workspaceId: request.params.ws },
           {
             ...rest,
             orgId,

@@ -23,6 +23,59 @@ function shown(a: Answer) {
   return { status: a.status, code: a.json?.code, detail: a.json?.detail, body: a.text };
 }
 
+/**
+ * Runs `meanwhile` after the guard has read the caller's standing and before the request's one
+ * transaction begins: a deterministic "removed while the request was on its way", on PGlite and
+ * PostgreSQL alike. The next call of db.transaction() is the paused one; `meanwhile` and
+ * everything after it use the real method again.
+ */
+function pauseBeforeTransaction(meanwhile: () => Promise<void>): void {
+  const db = t.app.services.db;
+  const patched: typeof db.transaction = () => {
+    Reflect.deleteProperty(db, "transaction");
+    const builder = db.transaction();
+    const execute = builder.execute.bind(builder);
+    builder.execute = (async (fn: Parameters<typeof execute>[0]) => {
+      await meanwhile();
+      return execute(fn);
+    }) as typeof builder.execute;
+    return builder;
+  };
+  Object.defineProperty(db, "transaction", { value: patched, configurable: true, writable: true });
+}
+
+const auditCount = async (orgId: string) =>
+  Number(
+    (
+      await t.db
+        .selectFrom("audit_events")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("org_id", "=", orgId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+const invitationCount = async (orgId: string) =>
+  Number(
+    (
+      await t.db
+        .selectFrom("invitations")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("org_id", "=", orgId)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+const workspaceRole = async (workspaceId: string, userId: string) =>
+  (
+    await t.db
+      .selectFrom("workspace_memberships")
+      .select("role")
+      .where("workspace_id", "=", workspaceId)
+      .where("user_id", "=", userId)
+      .executeTakeFirst()
+  )?.role ?? null;
+
 describe("review 13.7a: a workspace one cannot enter answers like none", () => {
   test("review 13.7a: DELETE /workspaces/{ws} by an org member without a role there: the same 404 as a missing id", async () => {
     const o = await buildOrg(t);
@@ -133,5 +186,102 @@ describe("review 13.7b: the workspace's invitation list", () => {
       ],
     );
     assert.ok(whole.text.includes(admin));
+  });
+});
+
+describe("review 13.7c: a request in flight acts on the standing read under the lock", () => {
+  test("review 13.7c: a workspace admin removed from the workspace while their PUT was on its way: 404, nothing changed", async () => {
+    const o = await buildOrg(t);
+    const wsAdmin = await joinOrg(t, o.orgId, "member", "Wes Wsadmin");
+    const target = await joinOrg(t, o.orgId, "member", "Tia Target");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, wsAdmin.userId, "admin");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, target.userId, "viewer");
+    let removal: Answer | undefined;
+    pauseBeforeTransaction(async () => {
+      removal = await t.request("DELETE", `/api/v1/workspaces/${o.workspaceId}/members/${wsAdmin.userId}`, {
+        token: o.owner.token,
+      });
+    });
+    const before = await auditCount(o.orgId);
+    const res = await t.request("PUT", `/api/v1/workspaces/${o.workspaceId}/members/${target.userId}`, {
+      token: wsAdmin.token,
+      body: { role: "admin" },
+    });
+    assert.equal(removal?.status, 204, removal?.text);
+    const missing = await t.request("PUT", `/api/v1/workspaces/${MISSING}/members/${target.userId}`, {
+      token: wsAdmin.token,
+      body: { role: "admin" },
+    });
+    assert.equal(res.status, 404, res.text);
+    assert.deepEqual(shown(res), shown(missing), "the answer the guard would give now");
+    assert.equal(await workspaceRole(o.workspaceId, target.userId), "viewer");
+    assert.equal(await auditCount(o.orgId), before + 1, "only the removal's event");
+  });
+
+  test("review 13.7c: a workspace admin lowered to editor while their DELETE was on its way: 403, the member stays", async () => {
+    const o = await buildOrg(t);
+    const wsAdmin = await joinOrg(t, o.orgId, "member", "Wes Wsadmin");
+    const target = await joinOrg(t, o.orgId, "member", "Tia Target");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, wsAdmin.userId, "admin");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, target.userId, "viewer");
+    pauseBeforeTransaction(async () => {
+      const lowered = await t.request(
+        "PUT",
+        `/api/v1/workspaces/${o.workspaceId}/members/${wsAdmin.userId}`,
+        { token: o.owner.token, body: { role: "editor" } },
+      );
+      assert.equal(lowered.status, 200, lowered.text);
+    });
+    const res = await t.request("DELETE", `/api/v1/workspaces/${o.workspaceId}/members/${target.userId}`, {
+      token: wsAdmin.token,
+    });
+    assert.equal(res.status, 403, res.text);
+    assert.equal(res.json.code, "forbidden");
+    assert.match(res.json.detail, /editor lacks workspace\.users/);
+    assert.equal(await workspaceRole(o.workspaceId, target.userId), "viewer");
+  });
+
+  test("review 13.7c: a workspace invitation whose inviter lost the workspace on the way: 404, no invitation, no mail", async () => {
+    const o = await buildOrg(t);
+    const wsAdmin = await joinOrg(t, o.orgId, "member", "Wes Wsadmin");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, wsAdmin.userId, "admin");
+    pauseBeforeTransaction(async () => {
+      const removed = await t.request(
+        "DELETE",
+        `/api/v1/workspaces/${o.workspaceId}/members/${wsAdmin.userId}`,
+        { token: o.owner.token },
+      );
+      assert.equal(removed.status, 204, removed.text);
+    });
+    const email = uniqueEmail("late");
+    const res = await t.request("POST", `/api/v1/workspaces/${o.workspaceId}/invitations`, {
+      token: wsAdmin.token,
+      body: { email, role: "editor" },
+    });
+    assert.equal(res.status, 404, res.text);
+    assert.equal(res.json.code, "workspace_not_found");
+    assert.equal(await invitationCount(o.orgId), 0);
+    const mail = await t.db.selectFrom("mail_outbox").select("id").where("to_address", "=", email).execute();
+    assert.deepEqual(mail, []);
+  });
+
+  test("review 13.7c: an org admin demoted to member while their org invitation was on its way: 403, no invitation", async () => {
+    const o = await buildOrg(t);
+    const orgAdmin = await joinOrg(t, o.orgId, "admin", "Ada Admin");
+    pauseBeforeTransaction(async () => {
+      const demoted = await t.request("PATCH", `/api/v1/orgs/${o.orgId}/members/${orgAdmin.userId}`, {
+        token: o.owner.token,
+        body: { role: "member" },
+      });
+      assert.equal(demoted.status, 200, demoted.text);
+    });
+    const res = await t.request("POST", `/api/v1/orgs/${o.orgId}/invitations`, {
+      token: orgAdmin.token,
+      body: { delivery: "link", role: "admin" },
+    });
+    assert.equal(res.status, 403, res.text);
+    assert.equal(res.json.code, "forbidden");
+    assert.match(res.json.detail, /member lacks org\.users/);
+    assert.equal(await invitationCount(o.orgId), 0);
   });
 });
