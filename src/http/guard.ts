@@ -1,8 +1,11 @@
 // Every route under /api/v1 declares the one permission it needs (`config.permission`); the app
 // refuses to start otherwise. Before the handler runs, this guard checks CSRF and resolves the
 // session. Nothing is allowed by default: a route is public only if it says "public".
+export type { Access } from "../access/admit.js";
+
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { can, effectiveWorkspaceRole, scopeOf, why } from "../access/can.js";
+import { type Access, admit, type Where } from "../access/admit.js";
+import { scopeOf } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { type Config, isHttps } from "../config.js";
 import type { Database } from "../db/index.js";
@@ -18,17 +21,6 @@ import { AppError } from "./errors.js";
  * (`:ws`) that the path names.
  */
 export type RoutePermission = "public" | "session" | "workspace.member" | (string & {});
-
-/** Where the request acts and as what: set by the guard for routes with `:org` or `:ws`. */
-export interface Access {
-  orgId: string;
-  orgRole: string;
-  workspaceId: string | null;
-  /** Granted directly in the workspace of the path. */
-  workspaceRole: string | null;
-  /** What the caller acts as there: the higher of the direct role and what the org role gives. */
-  effectiveRole: string | null;
-}
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -162,46 +154,11 @@ export function registerGuard(
     found: PlaceStanding | null,
   ): Access {
     const params = request.params as Record<string, string | undefined>;
-    let access: Access;
-    if (params.org !== undefined) {
-      // Another tenant's organisation answers exactly like one that does not exist (rule 3).
-      if (!found?.orgId || !found.orgRole) throw new AppError("organization_not_found");
-      access = {
-        orgId: found.orgId,
-        orgRole: found.orgRole,
-        workspaceId: null,
-        workspaceRole: null,
-        effectiveRole: null,
-      };
-    } else if (params.ws !== undefined) {
-      if (!found?.orgId || !found.orgRole) throw new AppError("workspace_not_found");
-      const standing = {
-        orgId: found.orgId,
-        workspaceId: params.ws,
-        orgRole: found.orgRole,
-        workspaceRole: found.workspaceRole,
-      };
-      const effectiveRole = effectiveWorkspaceRole(catalogue, standing);
-      // A workspace one cannot enter is not shown to exist, even inside one's organisation.
-      if (!effectiveRole && permission !== "org.workspaces") throw new AppError("workspace_not_found");
-      access = { ...standing, effectiveRole };
-    } else {
-      throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
-    }
-    if (permission === "workspace.member") return access;
+    let where: Where;
+    if (params.org !== undefined) where = { orgId: params.org };
+    else if (params.ws !== undefined) where = { workspaceId: params.ws };
+    else throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
     const selfParam = request.routeOptions.config?.selfParam;
-    if (selfParam && params[selfParam] === userId) return access;
-    const standing = { orgRole: access.orgRole, workspaceRole: access.workspaceRole };
-    if (!can(catalogue, permission, standing)) {
-      throw new AppError(
-        "forbidden",
-        `You cannot do this: ${why(catalogue, permission, standing)}.`,
-        undefined,
-        {
-          fields: { permission },
-        },
-      );
-    }
-    return access;
+    return admit(catalogue, permission, where, found, !!selfParam && params[selfParam] === userId);
   }
 }

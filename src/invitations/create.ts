@@ -2,6 +2,7 @@
 // `rollcall invite` both call createInvitation, so an operator's invitation follows the same
 // rules except rule 1 (the operator holds the database; there is nobody to escalate above).
 import { sql } from "kysely";
+import { admitAgain } from "../access/admit.js";
 import {
   effectiveWorkspaceRole,
   orgRole as orgRoleDef,
@@ -35,7 +36,12 @@ import {
 
 /** Who asks: a member acting through the API (rule 1 applies), or the operator (`rollcall invite`). */
 export type Inviter =
-  | { kind: "member"; userId: string; orgRole: string }
+  | {
+      kind: "member";
+      userId: string;
+      /** The workspace the path names (a workspace's invitation route), or null for the organisation's. */
+      workspaceId: string | null;
+    }
   /** `displayName`: who the invitation mail says invites ("The Acme administrator"). */
   | { kind: "operator"; displayName: string };
 
@@ -181,8 +187,21 @@ export async function createInvitation(
   input: CreateInvitationInput,
 ): Promise<ManagedInvitation> {
   const { catalogue } = ctx;
-  const v = validate(catalogue, input);
   const { orgId } = input;
+  // Rule 9: the inviter's standing read again under the organisation's lock, as the route's guard
+  // would read it now; a demotion or removal either committed before (and is seen) or waits.
+  const standing =
+    inviter.kind === "member"
+      ? await admitAgain(
+          tx,
+          catalogue,
+          inviter.workspaceId ? "workspace.users" : "org.users",
+          { orgId, workspaceId: inviter.workspaceId },
+          inviter.userId,
+          "share",
+        )
+      : null;
+  const v = validate(catalogue, input);
 
   // A workspace of another organisation answers exactly like one that does not exist (rule 3).
   const ids = v.workspaces.map((w) => w.workspaceId);
@@ -195,7 +214,15 @@ export async function createInvitation(
       .execute();
     if (found.length !== ids.length) throw new AppError("workspace_not_found");
   }
-  if (inviter.kind === "member") await refuseEscalation(tx, catalogue, inviter, orgId, v.role, v.workspaces);
+  if (inviter.kind === "member" && standing)
+    await refuseEscalation(
+      tx,
+      catalogue,
+      { userId: inviter.userId, orgRole: standing.orgRole },
+      orgId,
+      v.role,
+      v.workspaces,
+    );
 
   if (ctx.rateLimit) {
     await ctx.rateLimit.limiter.hit(`invitations:org:${orgId}`, ctx.rateLimit.limit, tx);

@@ -10,6 +10,7 @@ import {
   cancelInvitation,
   createInvitation,
   listInvitations,
+  listWorkspaceInvitations,
   type ManageContext,
   type ManagedInvitation,
   resendInvitation,
@@ -131,14 +132,14 @@ export async function invitationManagementRoutes(
       },
     },
     async (request, reply) => {
-      const { orgId, orgRole } = requireAccess(request);
+      const { orgId } = requireAccess(request);
       const { user } = requireAuth(request);
       const result = await db.transaction().execute((tx) =>
         createInvitation(
           tx,
           ctx,
           actorOf(request),
-          { kind: "member", userId: user.id, orgRole },
+          { kind: "member", userId: user.id, workspaceId: null },
           // The path's organisation last: nothing in a body may choose another one.
           { ...request.body, orgId },
         ),
@@ -166,7 +167,7 @@ export async function invitationManagementRoutes(
       },
     },
     async (request, reply) => {
-      const { orgId, orgRole } = requireAccess(request);
+      const { orgId } = requireAccess(request);
       const { user } = requireAuth(request);
       const { role, ...rest } = request.body;
       const result = await db.transaction().execute((tx) =>
@@ -174,7 +175,7 @@ export async function invitationManagementRoutes(
           tx,
           ctx,
           actorOf(request),
-          { kind: "member", userId: user.id, orgRole },
+          { kind: "member", userId: user.id, workspaceId: request.params.ws },
           {
             ...rest,
             orgId,
@@ -187,14 +188,13 @@ export async function invitationManagementRoutes(
     },
   );
 
-  async function listed(orgId: string, query: Static<typeof ListQuery>, workspaceId?: string) {
+  async function listed(request: FastifyRequest, query: Static<typeof ListQuery>, workspaceId?: string) {
+    const { orgId, orgRole } = requireAccess(request);
     const { limit, cursor, status } = query;
-    const { rows, grants, mail } = await listInvitations(db, orgId, {
-      status,
-      workspaceId,
-      limit,
-      after: decodeCursor(cursor),
-    });
+    const options = { status, limit, after: decodeCursor(cursor) };
+    const { rows, grants, mail } = workspaceId
+      ? await listWorkspaceInvitations(db, catalogue, { orgId, orgRole }, { ...options, workspaceId })
+      : await listInvitations(db, orgId, options);
     const result = page(rows, limit, (r) => r.id);
     return {
       items: result.items.map((r) =>
@@ -220,7 +220,7 @@ export async function invitationManagementRoutes(
         response: { 200: Page(Invitation), ...problems(401, 403, 404) },
       },
     },
-    async (request) => listed(requireAccess(request).orgId, request.query),
+    async (request) => listed(request, request.query),
   );
 
   app.get(
@@ -230,12 +230,16 @@ export async function invitationManagementRoutes(
       schema: {
         tags,
         summary: "The invitations that grant this workspace, newest first",
+        description:
+          "Org owners and admins see them as in the organisation's list. A workspace admin sees " +
+          "what concerns this workspace: the invitations as org member, each with this workspace's " +
+          "grant alone in workspaces.",
         params: Type.Object({ ws: Id }),
         querystring: ListQuery,
         response: { 200: Page(Invitation), ...problems(401, 403, 404) },
       },
     },
-    async (request) => listed(requireAccess(request).orgId, request.query, request.params.ws),
+    async (request) => listed(request, request.query, request.params.ws),
   );
 
   app.post(

@@ -165,6 +165,81 @@ describe("e-mail invitations", () => {
   });
 });
 
+describe("the workspace's invitation list", () => {
+  test("review 13.7b: a workspace admin sees only what concerns the workspace; an org admin sees all", async () => {
+    const o = await buildOrg(t, "Olive Owner");
+    const other = await t.request("POST", `/api/v1/orgs/${o.orgId}/workspaces`, {
+      token: o.owner.token,
+      body: { name: "Secret Project" },
+    });
+    assert.equal(other.status, 201, other.text);
+    const w2 = other.json.workspace.id as string;
+    const both = uniqueEmail("both");
+    const admin = uniqueEmail("future-admin");
+    const made = [
+      {
+        email: both,
+        role: "member",
+        workspaces: [
+          { workspaceId: o.workspaceId, role: "editor" },
+          { workspaceId: w2, role: "viewer" },
+        ],
+      },
+      { email: admin, role: "admin", workspaces: [{ workspaceId: o.workspaceId, role: "viewer" }] },
+      { delivery: "link", role: "member", workspaces: [{ workspaceId: w2, role: "agent" }] },
+    ];
+    const ids: string[] = [];
+    for (const body of made) {
+      const res = await invite(o.owner.token, o.orgId, body);
+      assert.equal(res.status, 201, res.text);
+      ids.push(res.json.invitation.id);
+    }
+    const [bothId, adminId] = ids;
+
+    const wsAdmin = await joinOrg(t, o.orgId, "member", "Wanda Wsadmin");
+    await grantWorkspaceRole(t, o.orgId, o.workspaceId, wsAdmin.userId, "admin");
+    const narrow = await t.request("GET", `/api/v1/workspaces/${o.workspaceId}/invitations`, {
+      token: wsAdmin.token,
+    });
+    assert.equal(narrow.status, 200, narrow.text);
+    assert.deepEqual(
+      narrow.json.items.map((i: { id: string; email: string; workspaces: unknown }) => [
+        i.id,
+        i.email,
+        i.workspaces,
+      ]),
+      [[bothId, both, [{ id: o.workspaceId, name: "General", role: "editor" }]]],
+    );
+    assert.ok(!narrow.text.includes(admin), "an org-admin invitation's address");
+    assert.ok(!narrow.text.includes("Secret Project") && !narrow.text.includes(w2), "another workspace");
+
+    const orgAdmin = await joinOrg(t, o.orgId, "admin", "Adam Admin");
+    const whole = await t.request("GET", `/api/v1/workspaces/${o.workspaceId}/invitations`, {
+      token: orgAdmin.token,
+    });
+    assert.equal(whole.status, 200, whole.text);
+    assert.deepEqual(
+      whole.json.items.map((i: { id: string; email: string; workspaces: { id: string; role: string }[] }) => [
+        i.id,
+        i.email,
+        i.workspaces.map((w) => [w.id, w.role]),
+      ]),
+      [
+        [adminId, admin, [[o.workspaceId, "viewer"]]],
+        // Grants come by workspace name: General, then Secret Project.
+        [
+          bothId,
+          both,
+          [
+            [o.workspaceId, "editor"],
+            [w2, "viewer"],
+          ],
+        ],
+      ],
+    );
+  });
+});
+
 describe("link invitations", () => {
   test("the URL is answered once, at creation, and never listed", async () => {
     const res = await invite(org.owner.token, org.orgId, { delivery: "link", role: "member", maxUses: 5 });

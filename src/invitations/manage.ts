@@ -1,6 +1,7 @@
 // Managing invitations after creation: resend (new token, old link dead), cancel, and the lists
 // with their derived status. Who may do so is decided here, "as for creating it" (DESIGN §4).
 import { sql } from "kysely";
+import { can } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
@@ -192,6 +193,8 @@ export interface ListOptions {
   status?: InvitationStatus | undefined;
   /** Only the invitations that grant this workspace. */
   workspaceId?: string | undefined;
+  /** Only the invitations as one of these org roles. */
+  roles?: string[] | undefined;
   limit: number;
   /** The id of the last invitation of the previous page (newest first). */
   after?: string | undefined;
@@ -211,6 +214,7 @@ export async function listInvitations(
     .limit(options.limit + 1);
   if (options.status) q = q.where(STATUS_SQL, "=", options.status);
   if (options.after) q = q.where("i.id", "<", options.after);
+  if (options.roles) q = q.where("i.role", "in", options.roles);
   if (options.workspaceId) {
     const ws = options.workspaceId;
     q = q.where((eb) =>
@@ -236,4 +240,26 @@ export async function listInvitations(
     shown.flatMap((r) => (r.mail_id ? [r.mail_id] : [])),
   );
   return { rows, grants, mail };
+}
+
+/**
+ * A page of the invitations that grant this workspace. Someone with org.users (an org owner or
+ * admin) sees them as in the organisation's list. A workspace admin sees what concerns the
+ * workspace, no more: the invitations as org `member` (the only ones they could make, see
+ * escalationRefusal), each with this workspace's grant alone — not the other workspaces an
+ * invitation offers, nor who is invited as org admin or owner.
+ */
+export async function listWorkspaceInvitations(
+  db: Queryable,
+  catalogue: Catalogue,
+  caller: { orgId: string; orgRole: string },
+  options: ListOptions & { workspaceId: string },
+): Promise<{ rows: InvitationRow[]; grants: Map<string, Grant[]>; mail: Map<string, MailState> }> {
+  if (can(catalogue, "org.users", { orgRole: caller.orgRole }))
+    return listInvitations(db, caller.orgId, options);
+  const listed = await listInvitations(db, caller.orgId, { ...options, roles: ["member"] });
+  const grants = new Map(
+    [...listed.grants].map(([id, all]) => [id, all.filter((g) => g.workspaceId === options.workspaceId)]),
+  );
+  return { ...listed, grants };
 }

@@ -67,11 +67,18 @@ export function findOrganization(db: Queryable, orgId: string): Promise<Organiza
 }
 
 /**
- * Locks the organisation's row until the transaction ends. Every change that must see a settled
- * set of owners (rule 2) takes this lock first, so two such changes run one after the other.
+ * Locks the organisation's row until the transaction ends. Every change to memberships (org or
+ * workspace, rules 2 and 9) takes this lock first, so two such changes run one after the other.
+ * `share`: for a change that needs the memberships to hold still (creating an invitation) — it
+ * waits for the changes under way, they wait for it, and other holders of `share` do not.
  */
-export function lockOrganization(tx: Queryable, orgId: string): Promise<OrganizationRow | undefined> {
-  return tx.selectFrom("organizations").selectAll().where("id", "=", orgId).forUpdate().executeTakeFirst();
+export function lockOrganization(
+  tx: Queryable,
+  orgId: string,
+  mode: "update" | "share" = "update",
+): Promise<OrganizationRow | undefined> {
+  const q = tx.selectFrom("organizations").selectAll().where("id", "=", orgId);
+  return (mode === "share" ? q.forShare() : q.forUpdate()).executeTakeFirst();
 }
 
 export async function countOwners(tx: Queryable, orgId: string): Promise<number> {

@@ -8,6 +8,8 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { randomIp, type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
+import type { AppError } from "../http/errors.js";
+import { putWorkspaceMember, removeWorkspaceMember } from "./operations.js";
 
 let t: TestApp;
 before(async () => {
@@ -191,5 +193,44 @@ describe("rule 9: a removal or demotion holds at the very next request, on every
     } finally {
       await sibling.close();
     }
+  });
+
+  test("review 13.7c: PUT and DELETE read the actor's standing again in their transaction, not the guard's", async () => {
+    const o = await newOrg();
+    const u = await joinOrg(o.orgId, "member", "Wes Wsadmin");
+    const target = await joinOrg(o.orgId);
+    await grant(o.orgId, o.workspaceId, target.userId, "viewer");
+    const { catalogue } = t.app.services;
+    const actor = { id: u.userId, name: "Wes Wsadmin", ip: null };
+    const place = { orgId: o.orgId, workspaceId: o.workspaceId };
+    const code = (expected: string) => (err: unknown) => (err as AppError).code === expected;
+    // The guard saw an admin; by the time the operation runs, they have no role here: 404.
+    await assert.rejects(
+      t.db
+        .transaction()
+        .execute((tx) =>
+          putWorkspaceMember(tx, catalogue, actor, place, { userId: target.userId, role: "admin" }),
+        ),
+      code("workspace_not_found"),
+    );
+    await assert.rejects(
+      t.db.transaction().execute((tx) => removeWorkspaceMember(tx, catalogue, actor, place, target.userId)),
+      code("workspace_not_found"),
+    );
+    // A role there without workspace.users: 403.
+    await grant(o.orgId, o.workspaceId, u.userId, "editor");
+    await assert.rejects(
+      t.db
+        .transaction()
+        .execute((tx) =>
+          putWorkspaceMember(tx, catalogue, actor, place, { userId: target.userId, role: "admin" }),
+        ),
+      code("forbidden"),
+    );
+    await assert.rejects(
+      t.db.transaction().execute((tx) => removeWorkspaceMember(tx, catalogue, actor, place, target.userId)),
+      code("forbidden"),
+    );
+    assert.equal(await directRole(o.workspaceId, target.userId), "viewer");
   });
 });

@@ -2,6 +2,8 @@
 // caller's transaction and writes its audit event there, so the change and its record commit
 // together or not at all. Who may call which operation is the guard's business (the route's one
 // permission); what a caller may grant is checked here (rule 1).
+
+import { admitAgain } from "../access/admit.js";
 import {
   can,
   effectiveWorkspaceRole,
@@ -192,22 +194,33 @@ export async function deleteWorkspace(
 }
 
 /**
+ * Rule 9 for the actor of a workspace membership change: under the organisation's lock (which
+ * every membership change, org or workspace, takes first), their standing in the workspace read
+ * again. Someone removed or demoted while this request was on its way is refused as the guard
+ * would refuse them now (404 where they can no longer enter the workspace, else 403).
+ */
+function standingNow(tx: Queryable, catalogue: Catalogue, actor: { id: string }, place: WorkspacePlace) {
+  return admitAgain(tx, catalogue, "workspace.users", place, actor.id, "update");
+}
+
+/**
  * Gives an org member a workspace role, or changes theirs. Rule 1: the actor (their standing in
- * this workspace) grants nothing above their own effective role and changes nobody ranked above
- * them. A user who is not in this organisation — including one of another tenant, or no one —
- * answers member_not_found, identically (rule 3).
+ * this workspace, read under the lock) grants nothing above their own effective role and changes
+ * nobody ranked above them. A user who is not in this organisation — including one of another
+ * tenant, or no one — answers member_not_found, identically (rule 3).
  */
 export async function putWorkspaceMember(
   tx: Queryable,
   catalogue: Catalogue,
-  actor: Actor & { standing: Standing },
+  actor: Actor & { id: string },
   place: WorkspacePlace,
   input: { userId: string; role: string },
 ): Promise<{ member: WorkspaceMember; added: boolean }> {
+  const standing = await standingNow(tx, catalogue, actor, place);
   const candidate = await lockCandidate(tx, place, input.userId);
   assert(candidate, memberNotFound);
   const from = candidate.current?.role ?? null;
-  const refusal = workspaceGrantRefusal(catalogue, actor.standing, from, input.role);
+  const refusal = workspaceGrantRefusal(catalogue, standing, from, input.role);
   if (refusal) throw refused(refusal);
   const person = { name: candidate.name, email: candidate.email };
 
@@ -254,13 +267,14 @@ export async function putWorkspaceMember(
 export async function removeWorkspaceMember(
   tx: Queryable,
   catalogue: Catalogue,
-  actor: Actor & { standing: Standing },
+  actor: Actor & { id: string },
   place: WorkspacePlace,
   userId: string,
 ): Promise<void> {
+  const standing = await standingNow(tx, catalogue, actor, place);
   const member = await findMember(tx, place, userId, true);
   assert(member, () => new AppError("member_not_found", "This person has no role in this workspace."));
-  const refusal = workspaceGrantRefusal(catalogue, actor.standing, member.role, null);
+  const refusal = workspaceGrantRefusal(catalogue, standing, member.role, null);
   if (refusal) throw refused(refusal);
   await tx
     .deleteFrom("workspace_memberships")

@@ -84,7 +84,7 @@ function presentMember(m: MemberRow) {
   return { userId: m.userId, name: m.name, email: m.email, role: m.role, joinedAt: m.joinedAt.toISOString() };
 }
 
-function actorOf(request: FastifyRequest): Actor {
+function actorOf(request: FastifyRequest): Actor & { id: string } {
   const { user } = requireAuth(request);
   return { id: user.id, name: user.name, ip: request.ip };
 }
@@ -285,9 +285,9 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       },
     },
     async (request, reply) => {
-      const access = requireAccess(request);
-      const actor = { ...actorOf(request), standing: access };
-      const place = { orgId: access.orgId, workspaceId: request.params.ws };
+      const { orgId } = requireAccess(request);
+      const actor = actorOf(request);
+      const place = { orgId, workspaceId: request.params.ws };
       const { member, added } = await db.transaction().execute((tx) =>
         putWorkspaceMember(tx, catalogue, actor, place, {
           userId: request.params.user,
@@ -310,9 +310,9 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       },
     },
     async (request, reply) => {
-      const access = requireAccess(request);
-      const actor = { ...actorOf(request), standing: access };
-      const place = { orgId: access.orgId, workspaceId: request.params.ws };
+      const { orgId } = requireAccess(request);
+      const actor = actorOf(request);
+      const place = { orgId, workspaceId: request.params.ws };
       await db
         .transaction()
         .execute((tx) => removeWorkspaceMember(tx, catalogue, actor, place, request.params.user));

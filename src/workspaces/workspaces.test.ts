@@ -215,6 +215,26 @@ describe("who may do what", () => {
     assert.equal(Number(count.n), 1);
   });
 
+  test("review 13.7a: DELETE of a workspace one has no role in answers 404 exactly like one that does not exist", async () => {
+    const o = await newOrg();
+    const u = await joinOrg(o.orgId, "member");
+    const hidden = await t.request("DELETE", `/api/v1/workspaces/${o.workspaceId}`, { token: u.token });
+    const missing = await t.request("DELETE", "/api/v1/workspaces/wsp_00000000000000000000000000", {
+      token: u.token,
+    });
+    assert.equal(hidden.status, 404, hidden.text);
+    assert.deepEqual(
+      { status: hidden.status, code: hidden.json.code, detail: hidden.json.detail, body: hidden.text },
+      { status: missing.status, code: missing.json.code, detail: missing.json.detail, body: missing.text },
+    );
+    assert.ok(await workspaceRow(o.workspaceId));
+    // With a role there, the workspace is theirs to see: the refusal says why (403).
+    await grant(o.orgId, o.workspaceId, u.userId, "viewer");
+    const seen = await t.request("DELETE", `/api/v1/workspaces/${o.workspaceId}`, { token: u.token });
+    assert.equal(seen.status, 403, seen.text);
+    assert.match(seen.json.detail, /org\.workspaces/);
+  });
+
   test("an org admin creates and deletes workspaces", async () => {
     const o = await newOrg();
     const u = await joinOrg(o.orgId, "admin");

@@ -5975,7 +5975,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The invitations that grant this workspace, newest first */
+        /**
+         * The invitations that grant this workspace, newest first
+         * @description Org owners and admins see them as in the organisation's list. A workspace admin sees what concerns this workspace: the invitations as org member, each with this workspace's grant alone in workspaces.
+         */
         get: {
             parameters: {
                 query: {
