@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
+import { canonicalEmail } from "../email.js";
 import { AppError, assert, fieldError } from "../http/errors.js";
 import { emailKey } from "../http/rate-limit.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
@@ -25,16 +26,18 @@ import { countGuess, forgiveGuess, hasSessionFrom } from "./throttle.js";
 
 export const RESET_TOKEN_MINUTES = 60;
 
-export function normalizeEmail(email: string): string {
-  return email.trim();
+/** The canonical address (src/email.ts) to store for `raw`; 400 naming `field` when it has none. */
+export function addressOf(raw: string, field = "email"): string {
+  const email = canonicalEmail(raw);
+  if (email === undefined) throw fieldError(field, "must be an e-mail address");
+  return email;
 }
 
+/** The account of `email`, in any spelling: users.email holds the canonical form, compared by equality. */
 export async function findUserByEmail(db: Queryable, email: string): Promise<UserRow | undefined> {
-  return db
-    .selectFrom("users")
-    .selectAll()
-    .where((eb) => eb(eb.fn("lower", ["email"]), "=", normalizeEmail(email).toLowerCase()))
-    .executeTakeFirst();
+  const canonical = canonicalEmail(email);
+  if (canonical === undefined) return undefined;
+  return db.selectFrom("users").selectAll().where("email", "=", canonical).executeTakeFirst();
 }
 
 function checkPassword(field: string, password: string, context: { email?: string; name?: string }): void {
@@ -79,7 +82,7 @@ export async function signup(services: Services, input: SignupInput, device: Dev
     () => new AppError("signup_disabled", "Ask an administrator for an invitation."),
   );
 
-  const email = normalizeEmail(input.email);
+  const email = addressOf(input.email);
   const name = input.name.trim();
   checkPassword("password", input.password, { email, name });
   // A bad invitation token is refused before the password is hashed (hashing is the expensive

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { hash, verify } from "@node-rs/argon2";
+import { foldEmail } from "../email.js";
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 256;
@@ -65,8 +66,10 @@ export function passwordWeakness(
   if (commonPasswords().has(lower)) {
     return "is one of the most common passwords and easy to guess; choose a longer or less usual one";
   }
-  const email = context.email?.trim().toLowerCase();
-  if (email && (lower === email || lower === email.split("@")[0])) return "must not be your e-mail address";
+  // The address in any spelling of it (src/email.ts): "ｋｉｍ@example.org" is kim@example.org.
+  const email = context.email === undefined ? undefined : foldEmail(context.email);
+  const folded = foldEmail(password);
+  if (email && (folded === email || folded === email.split("@")[0])) return "must not be your e-mail address";
   if (context.name && lower === context.name.trim().toLowerCase()) return "must not be your name";
   return null;
 }

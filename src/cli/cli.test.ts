@@ -75,6 +75,15 @@ describe("migrate and create-owner", () => {
     assert.match(run.stderr, /--name is required/);
   });
 
+  test("review 13.1: create-owner stores the canonical address of a look-alike spelling", async () => {
+    const email = `kelvin.${Date.now()}@example.org`;
+    // The Kelvin sign K (U+212A) and a fullwidth @: the same address as the ASCII one.
+    const spelling = email.replace("k", "\u212A").replace("@", "\uFF20");
+    const run = await rollcall(["create-owner", "--email", spelling, "--name", "Kelvin"], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`owned by ${email.replaceAll(".", "\\.")}\\.`));
+  });
+
   test("create-owner makes an owner whose one-time link sets the password", async () => {
     const email = `founder.${Date.now()}@example.org`;
     const run = await rollcall(

@@ -9,6 +9,7 @@ import { type Config, ConfigError, loadConfig } from "../config.js";
 import { newId } from "../db/ids.js";
 import { type Database, openDatabase } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
+import { canonicalEmail } from "../email.js";
 import { createLogger } from "../http/logging.js";
 import { toProblem } from "../http/problem.js";
 import { createInvitation } from "../invitations/manage.js";
@@ -171,11 +172,12 @@ ${CONFIG_HELP}`,
           "link-hours": { type: "string", default: "24" },
         },
       });
-      const email = values.email?.trim();
+      // Stored in its canonical form (src/email.ts), as sign-up stores it.
+      const email = canonicalEmail(values.email ?? "");
       const name = values.name?.trim();
       const hours = Number(values["link-hours"]);
       const problems: string[] = [];
-      if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) problems.push("--email must be an e-mail address");
+      if (!email) problems.push("--email must be an e-mail address");
       if (!name) problems.push("--name is required");
       if (!Number.isInteger(hours) || hours < 1 || hours > 720)
         problems.push("--link-hours must be a whole number from 1 to 720");

@@ -1,8 +1,10 @@
 // Numbered, hand-written SQL migrations (migrations/NNNN_name.sql), applied in order, each in its
 // own transaction, under a PostgreSQL advisory lock so that servers starting together take
-// turns and each migration runs once.
+// turns and each migration runs once. A migration whose data cannot be rewritten in SQL alone has a
+// data step (migrations/NNNN_name.ts), run after its SQL in the same transaction.
 import { readdir, readFile } from "node:fs/promises";
 import type pg from "pg";
+import { canonicaliseAddresses } from "./migrations/0005_canonical_addresses.js";
 
 export interface Migration {
   version: number;
@@ -11,6 +13,10 @@ export interface Migration {
 }
 
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
+/** Data steps by migration version: they receive the migration's connection, inside its transaction. */
+const DATA_STEPS: ReadonlyMap<number, (client: pg.PoolClient) => Promise<void>> = new Map([
+  [5, canonicaliseAddresses],
+]);
 /** Any fixed 64-bit number; it names "the migration lock" for every Rollcall server. */
 const MIGRATION_LOCK = 727_001_0001;
 
@@ -67,6 +73,7 @@ export async function migrate(
         await client.query("BEGIN");
         try {
           await client.query(m.sql);
+          await DATA_STEPS.get(m.version)?.(client);
           await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
             m.version,
             m.name,

@@ -1,14 +1,16 @@
 // "q matches name or e-mail, case-insensitive, anywhere in the string" (DESIGN §4), written so
 // that the trigram indexes of migration 0002 (lower(name), lower(email) with gin_trgm_ops) serve it.
 import { type RawBuilder, type SqlBool, sql } from "kysely";
+import { foldEmail } from "../email.js";
 import type { Queryable } from "./index.js";
 
-/** `%q%` for LIKE, lower-cased, with LIKE's own wildcards in `q` taken literally. */
+/**
+ * `%q%` for LIKE, with LIKE's own wildcards in `q` taken literally. The term is folded as an
+ * address is (src/email.ts: NFKC and lower-case, in JavaScript): stored addresses are in that
+ * form, so "ｋｉｍ" or "\u212Aim" finds kim@example.org.
+ */
 export function containsPattern(q: string): string {
-  return `%${q
-    .trim()
-    .toLowerCase()
-    .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${foldEmail(q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /**

@@ -1,14 +1,16 @@
 // Fixed-window counters in PostgreSQL (table rate_limits), so that a limit holds however many
-// servers answer. Keys that name a person use a hash of the normalised e-mail address, and are
-// counted whether or not an account exists, so a 429 says nothing about who has one.
+// servers answer. Keys that name a person use a hash of the canonical e-mail address (src/email.ts:
+// every spelling of one address shares one counter), and are counted whether or not an account
+// exists, so a 429 says nothing about who has one.
 import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import type { RateLimit } from "../config.js";
 import type { Queryable } from "../db/index.js";
+import { foldEmail } from "../email.js";
 import { AppError } from "./errors.js";
 
 export function emailKey(email: string): string {
-  return createHash("sha256").update(email.trim().toLowerCase()).digest("base64url").slice(0, 32);
+  return createHash("sha256").update(foldEmail(email)).digest("base64url").slice(0, 32);
 }
 
 export function tooMany(retryAfterSeconds: number): AppError {

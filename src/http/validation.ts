@@ -5,6 +5,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import type { FastifyError, FastifyInstance, FastifySchemaCompiler } from "fastify";
+import { canonicalEmail } from "../email.js";
 import type { FieldError } from "./errors.js";
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives one level down.
@@ -21,12 +22,11 @@ const common: Options = {
   strict: false,
 };
 
-/** One address, no display name. Surrounding white space is allowed here and trimmed by the operation. */
-const EMAIL = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:".]+$/;
-
 function makeAjv(coerceTypes: false | "array"): Ajv {
   const ajv = addFormats(new Ajv({ ...common, coerceTypes }));
-  ajv.addFormat("email", (value: string) => EMAIL.test(value.trim()));
+  // The address as it will be stored (src/email.ts): a spelling whose canonical form is not an
+  // address is refused here, naming the field, rather than stored or matched in some other form.
+  ajv.addFormat("email", (value: string) => canonicalEmail(value) !== undefined);
   return ajv;
 }
 

@@ -10,7 +10,7 @@ import {
 } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
-import { findUserByEmail } from "../accounts/operations.js";
+import { addressOf, findUserByEmail } from "../accounts/operations.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import type { RateLimit } from "../config.js";
 import { newId } from "../db/ids.js";
@@ -76,13 +76,13 @@ export type Tx = Parameters<typeof enqueueMail>[0];
 
 export function validate(catalogue: Catalogue, input: CreateInvitationInput) {
   const delivery = input.delivery ?? "email";
-  const email = input.email?.trim();
-  if (delivery === "email" && !email)
+  if (delivery === "email" && !input.email?.trim())
     throw fieldError("email", "An e-mail invitation needs the address to send it to.");
   if (delivery === "link" && input.email !== undefined)
     throw fieldError("email", "A link invitation is not bound to an address; leave email out.");
-  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email))
-    throw fieldError("email", "must be an e-mail address");
+  // Stored in its canonical form (src/email.ts): the mail goes to it, and acceptance, the pending
+  // duplicate check and the partial unique index all compare it by plain equality.
+  const email = input.email === undefined ? undefined : addressOf(input.email);
   if (!orgRoleDef(catalogue, input.role))
     throw fieldError("role", `there is no organisation role "${input.role}"`);
   const hours = input.expiresInHours ?? DEFAULT_LIFETIME_HOURS;
@@ -236,7 +236,7 @@ export async function createInvitation(
       .where("org_id", "=", orgId)
       .where("delivery", "=", "email")
       .where("status", "=", "pending")
-      .where((eb) => eb(eb.fn("lower", ["email"]), "=", v.email?.toLowerCase() ?? ""))
+      .where("email", "=", v.email)
       .where("expires_at", "<=", sql<Date>`now()`)
       .execute();
     const pending = await tx
@@ -245,7 +245,7 @@ export async function createInvitation(
       .where("org_id", "=", orgId)
       .where("delivery", "=", "email")
       .where("status", "=", "pending")
-      .where((eb) => eb(eb.fn("lower", ["email"]), "=", v.email?.toLowerCase() ?? ""))
+      .where("email", "=", v.email)
       .executeTakeFirst();
     if (pending)
       throw new AppError(

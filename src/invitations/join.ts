@@ -6,6 +6,7 @@ import type { Catalogue } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import type { Queryable } from "../db/index.js";
+import { canonicalEmail } from "../email.js";
 import { AppError } from "../http/errors.js";
 import { lockOrganization } from "../orgs/queries.js";
 import type { Services } from "../services.js";
@@ -71,11 +72,15 @@ export interface JoinResult {
   changed: boolean;
 }
 
-const sameAddress = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
-
-/** Rule 6: an e-mail invitation is for its address only; the refusal names it, masked. */
+/**
+ * Rule 6: an e-mail invitation is for its address only; the refusal names it, masked. Both sides
+ * are compared in their canonical form (src/email.ts; both are stored so), so a look-alike
+ * spelling is either the same address or not the invited one.
+ */
 export function assertInvitedAddress(row: Pick<InvitationRow, "delivery" | "email">, email: string): void {
-  if (row.delivery !== "email" || !row.email || sameAddress(row.email, email)) return;
+  if (row.delivery !== "email" || !row.email) return;
+  const invited = canonicalEmail(row.email);
+  if (invited !== undefined && invited === canonicalEmail(email)) return;
   const emailHint = maskEmail(row.email);
   throw new AppError(
     "invitation_email_mismatch",

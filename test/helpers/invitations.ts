@@ -2,6 +2,7 @@
 // API would write them), so that these tests depend on nothing but the tables.
 
 import { newId } from "../../src/db/ids.js";
+import { canonicalEmail } from "../../src/email.js";
 import { newInvitationToken } from "../../src/invitations/model.js";
 import type { TestApp } from "./app.js";
 
@@ -31,7 +32,8 @@ export async function buildInvitation(
       id,
       org_id: input.orgId,
       delivery: input.email ? "email" : "link",
-      email: input.email ?? null,
+      // Canonical, as createInvitation stores it.
+      email: input.email === undefined ? null : (canonicalEmail(input.email) ?? input.email),
       role: input.role ?? "member",
       token_hash: hash,
       max_uses: input.maxUses ?? 1,
