@@ -1,4 +1,4 @@
--- 0005 — the outbox is pruned, and read without scanning it.
+-- 0006 — the outbox is pruned, and read without scanning it.
 --
 -- Mail that has been sent or given up on is deleted after MAIL_RETENTION_DAYS (mail/outbox.ts
 -- pruneOutbox, run by each server's housekeeping). This index finds those rows by age, and also
