@@ -138,5 +138,7 @@ describe("configuration", () => {
     assert.deepEqual(defaults.passwordResetAccount, { max: 5, windowSeconds: 3600 });
     assert.deepEqual(defaults.invitationsOrg, { max: 200, windowSeconds: 3600 });
     assert.deepEqual(defaults.invitationLookupIp, { max: 60, windowSeconds: 600 });
+    assert.deepEqual(defaults.invitationMailsRecipient, { max: 5, windowSeconds: 86400 });
+    assert.deepEqual(defaults.orgsUser, { max: 10, windowSeconds: 86400 });
   });
 });

@@ -6,12 +6,14 @@ import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
+import type { RateLimit } from "../config.js";
 import { newId } from "../db/ids.js";
 import type { Database, Db, Queryable } from "../db/index.js";
 import { runPrepared } from "../db/prepared.js";
 import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
 import { CANDIDATE_LIMIT, searchCandidates } from "../db/search.js";
 import { AppError, assert } from "../http/errors.js";
+import type { RateLimiter } from "../http/rate-limit.js";
 import { page } from "../http/schemas.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
 import { createWorkspace } from "../workspaces/operations.js";
@@ -87,13 +89,21 @@ export async function listUserOrganizations(
 
 // ---- organisations ----------------------------------------------------------------------------
 
-/** The actor (a logged-in user) makes a new organisation, with one workspace; they own it. */
+/**
+ * The actor (a logged-in user) makes a new organisation, with one workspace; they own it. Each
+ * counts against the user's limit, in the same transaction: a refusal (429) creates nothing, and
+ * a creation that fails gives its count back.
+ */
 export function createOwnedOrganization(
   db: Db,
   actor: Actor & { id: string },
   name: string,
+  rateLimit?: { limiter: RateLimiter; limit: RateLimit },
 ): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {
-  return db.transaction().execute((tx) => createOrganization(tx, actor, { name, ownerId: actor.id }));
+  return db.transaction().execute(async (tx) => {
+    if (rateLimit) await rateLimit.limiter.hit(`orgs:user:${actor.id}`, rateLimit.limit, tx);
+    return createOrganization(tx, actor, { name, ownerId: actor.id });
+  });
 }
 
 /** One page of the user's organisations with their role, oldest membership first. */
