@@ -16,6 +16,7 @@ import { AppError, assert } from "../http/errors.js";
 import type { RateLimiter } from "../http/rate-limit.js";
 import { page } from "../http/schemas.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
+import { refuseLinkInName } from "../mail/names.js";
 import { createWorkspace } from "../workspaces/operations.js";
 import {
   countOwners,
@@ -42,6 +43,7 @@ export async function createOrganization(
   actor: Actor,
   input: { name: string; ownerId: string; workspaceName?: string },
 ): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {
+  refuseLinkInName("name", input.name);
   const organization = await tx
     .insertInto("organizations")
     .values({ id: newId("org"), name: input.name.trim() })
@@ -136,6 +138,7 @@ export function renameOrganization(
     const current = await lockOrganization(tx, orgId);
     assert(current, () => new AppError("organization_not_found"));
     const to = name.trim();
+    refuseLinkInName("name", to);
     if (to === current.name) return current;
     const renamed = await tx
       .updateTable("organizations")

@@ -6,8 +6,18 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { emailKey } from "../../../src/http/rate-limit.js";
-import { buildUser, type TestApp, testApp, uniqueEmail } from "../../helpers/app.js";
+import {
+  buildUser,
+  PASSWORD,
+  PUBLIC_URL,
+  randomIp,
+  type TestApp,
+  testApp,
+  uniqueEmail,
+} from "../../helpers/app.js";
 import { buildOrg, type Org } from "../../helpers/org.js";
+
+const LURE = "Billing suspended — verify your card at https://evil.example/pay";
 
 async function counts(t: TestApp) {
   const n = async (table: "invitations" | "mail_outbox" | "audit_events" | "organizations") =>
@@ -139,5 +149,138 @@ describe("review 13.4: creating organisations is limited per user", () => {
     // Someone else is not held back by Orla's count.
     const v = await buildUser(t, { name: "Vic Other" });
     assert.equal((await create(v.token, "Vic's second")).status, 201);
+  });
+});
+
+describe("review 13.4: names with a web address are refused; names in mails are quoted, never links", () => {
+  let t: TestApp;
+  let o: Org;
+  before(async () => {
+    t = await testApp();
+    o = await buildOrg(t, "Nora Namer");
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const URL_NAMES = [LURE, "www.evil.example", "evil.example/path", "paypal-verify.com support", "ftp://x.y"];
+  const ORDINARY = ["Acme Inc.", "St. John's", "Node.js Guild", "Dr.Oetker", "A.B. Dick Company"];
+
+  function assertNamesField(
+    res: { status: number; json: { code?: string; errors?: { field: string }[] } },
+    field: string,
+  ) {
+    assert.equal(res.status, 400, JSON.stringify(res.json));
+    assert.equal(res.json.code, "validation_failed");
+    assert.deepEqual(
+      res.json.errors?.map((e) => e.field),
+      [field],
+    );
+  }
+
+  test("review 13.4: organisation names with a URL are refused at create and rename; ordinary names pass", async () => {
+    const before = await counts(t);
+    for (const name of URL_NAMES) {
+      assertNamesField(
+        await t.request("POST", "/api/v1/orgs", { token: o.owner.token, body: { name } }),
+        "name",
+      );
+      assertNamesField(
+        await t.request("PATCH", `/api/v1/orgs/${o.orgId}`, { token: o.owner.token, body: { name } }),
+        "name",
+      );
+    }
+    assert.deepEqual(await counts(t), before, "a refused name changes nothing");
+    for (const name of ORDINARY) {
+      const res = await t.request("PATCH", `/api/v1/orgs/${o.orgId}`, {
+        token: o.owner.token,
+        body: { name },
+      });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.organization.name, name);
+    }
+    const made = await t.request("POST", "/api/v1/orgs", {
+      token: o.owner.token,
+      body: { name: "St. John's" },
+    });
+    assert.equal(made.status, 201, made.text);
+  });
+
+  test("review 13.4: workspace names with a URL are refused at create and rename; ordinary names pass", async () => {
+    for (const name of URL_NAMES) {
+      assertNamesField(
+        await t.request("POST", `/api/v1/orgs/${o.orgId}/workspaces`, {
+          token: o.owner.token,
+          body: { name },
+        }),
+        "name",
+      );
+      assertNamesField(
+        await t.request("PATCH", `/api/v1/workspaces/${o.workspaceId}`, {
+          token: o.owner.token,
+          body: { name },
+        }),
+        "name",
+      );
+    }
+    for (const name of ORDINARY) {
+      const res = await t.request("PATCH", `/api/v1/workspaces/${o.workspaceId}`, {
+        token: o.owner.token,
+        body: { name },
+      });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.workspace.name, name);
+    }
+    const made = await t.request("POST", `/api/v1/orgs/${o.orgId}/workspaces`, {
+      token: o.owner.token,
+      body: { name: "Acme Inc." },
+    });
+    assert.equal(made.status, 201, made.text);
+  });
+
+  test("review 13.4: sign-up refuses a URL in organizationName or name, and creates nothing", async () => {
+    const signup = (body: Record<string, string>) =>
+      t.request("POST", "/api/v1/auth/signup", {
+        body: { email: uniqueEmail("namer"), password: PASSWORD, name: "Sam Signer", ...body },
+        remoteAddress: randomIp(),
+      });
+    const before = await counts(t);
+    assertNamesField(await signup({ organizationName: LURE }), "organizationName");
+    assertNamesField(await signup({ name: "Support at www.evil.example" }), "name");
+    assert.deepEqual(await counts(t), before);
+    const ok = await signup({ organizationName: "St. John's", name: "Sam O'Signer Jr." });
+    assert.equal(ok.status, 201, ok.text);
+    // A display name goes into invitation mails ("Sam invited you…"): the same rule on change.
+    assertNamesField(
+      await t.request("PATCH", "/api/v1/me", { token: ok.json.session.token, body: { name: LURE } }),
+      "name",
+    );
+  });
+
+  test("review 13.4: invitation mails quote the names and link nothing but the invitation", async () => {
+    // A name stored before the rule existed still cannot turn into a link in a mail.
+    await t.db.updateTable("organizations").set({ name: LURE }).where("id", "=", o.orgId).execute();
+    const email = uniqueEmail("quoted");
+    const res = await t.request("POST", `/api/v1/orgs/${o.orgId}/invitations`, {
+      token: o.owner.token,
+      body: { email, role: "member", workspaces: [{ workspaceId: o.workspaceId, role: "viewer" }] },
+    });
+    assert.equal(res.status, 201, res.text);
+    const mail = await t.smtp.waitFor((m) => m.to.includes(email));
+    assert.ok(mail.subject.startsWith("“Nora Namer” invited you to join “Billing suspended"), mail.subject);
+    assert.ok(mail.subject.endsWith("”"), mail.subject);
+    for (const body of [mail.text ?? "", mail.html ?? ""]) {
+      assert.ok(
+        body.includes("https\u2060:\u2060/\u2060/evil\u2060.example\u2060/pay”"),
+        "the lure is quoted and broken",
+      );
+      assert.ok(!body.includes("https://evil.example"), "no URL of the name survives whole");
+    }
+    const hrefs = [...(mail.html ?? "").matchAll(/href="([^"]*)"/g)].map((m) => m[1] ?? "");
+    assert.ok(hrefs.length > 0);
+    assert.ok(
+      hrefs.every((h) => h.startsWith(`${PUBLIC_URL}/invite/`)),
+      hrefs.join(", "),
+    );
   });
 });
