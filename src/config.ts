@@ -17,7 +17,11 @@ export interface RateLimits {
   passwordResetAccount: RateLimit;
   passwordResetConfirmIp: RateLimit;
   invitationsOrg: RateLimit;
+  /** Invitation mails (created or resent) to one address, whatever the organisation. */
+  invitationMailsRecipient: RateLimit;
   invitationLookupIp: RateLimit;
+  /** Organisations one user creates through POST /orgs (sign-up's own is bounded per IP). */
+  orgsUser: RateLimit;
 }
 
 export interface Config {
@@ -170,7 +174,9 @@ export function loadConfig(env: Env = process.env): Config {
       passwordResetAccount: limit("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", "5/1h"),
       passwordResetConfirmIp: limit("RATE_LIMIT_PASSWORD_RESET_CONFIRM_IP", "30/15m"),
       invitationsOrg: limit("RATE_LIMIT_INVITATIONS_ORG", "200/1h"),
+      invitationMailsRecipient: limit("RATE_LIMIT_INVITATION_MAILS_RECIPIENT", "5/1d"),
       invitationLookupIp: limit("RATE_LIMIT_INVITATION_LOOKUP_IP", "60/10m"),
+      orgsUser: limit("RATE_LIMIT_ORGS_USER", "10/1d"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -76,7 +76,7 @@ test("a shareable link: generated, looked up without logging in, used by a new p
   const ws = await t.request("GET", `/api/v1/workspaces/${support}`, { token: signup.json.session.token });
   assert.equal(ws.json.role, "agent");
 
-  const notice = await t.smtp.waitFor((m) => m.subject === "Bob joined Field Ops");
+  const notice = await t.smtp.waitFor((m) => m.subject === "“Bob” joined “Field Ops”");
   assert.ok(notice.to.includes(owner.email), "the owner is told");
   assert.ok(notice.text?.includes(`${PUBLIC_URL}/orgs/${orgId}/members`));
   await t.app.mailWorker.runUntilIdle(5000);
@@ -106,7 +106,7 @@ test("an e-mail invitation: sent, pending, accepted by following the mail; a can
   assert.ok(pending.json.items.some((i: { id: string }) => i.id === sent.json.invitation.id));
 
   const mail = await t.smtp.waitFor((m) => m.to.includes(email));
-  assert.match(mail.subject, /Olive Owner invited you to join Field Ops/);
+  assert.match(mail.subject, /“Olive Owner” invited you to join “Field Ops”/);
   const url = linkIn(mail.text, `${PUBLIC_URL}/invite/`);
   assert.ok(mail.html?.includes(url), "the same link in the HTML body");
 

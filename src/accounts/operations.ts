@@ -10,6 +10,7 @@ import { AppError, assert, fieldError } from "../http/errors.js";
 import { emailKey } from "../http/rate-limit.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
 import { findByToken } from "../invitations/model.js";
+import { refuseLinkInName } from "../mail/names.js";
 import { enqueueMail } from "../mail/outbox.js";
 import { createOrganization } from "../orgs/operations.js";
 import type { Services } from "../services.js";
@@ -74,6 +75,9 @@ export interface SignupResult {
  */
 export async function signup(services: Services, input: SignupInput, device: Device): Promise<SignupResult> {
   const { config, db, limiter } = services;
+  // Both names go into mails (an invitation names its inviter; the organisation names itself).
+  refuseLinkInName("name", input.name);
+  if (input.organizationName !== undefined) refuseLinkInName("organizationName", input.organizationName);
   await limiter.hit(`signup:ip:${device.ip ?? "unknown"}`, config.rateLimits.signupIp);
   const invitationToken = input.invitationToken;
   // An invited sign-up is allowed on an invite-only server: the invitation is the permission.
@@ -394,6 +398,7 @@ export async function updateProfile(
 ): Promise<UserRow> {
   if (input.name === undefined) return actor.user;
   const name = input.name.trim();
+  refuseLinkInName("name", name);
   return services.db.transaction().execute(async (tx) => {
     const user = await tx
       .updateTable("users")

@@ -157,7 +157,7 @@ describe("rollcall invite", () => {
       assert.equal(mail.kind, "invitation");
       assert.equal(mail.to_address, email);
       assert.equal(mail.status, "queued");
-      assert.equal(mail.subject, "The Field Ops administrator invited you to join Field Ops");
+      assert.equal(mail.subject, "“The Field Ops administrator” invited you to join “Field Ops”");
       assert.match(mail.text_body ?? "", /http:\/\/rollcall\.test\/invite\/[A-Za-z0-9_-]{43}/);
     });
     // The same address again: the rules of the API hold for the operator too.

@@ -175,5 +175,7 @@ describe("configuration", () => {
     assert.deepEqual(defaults.passwordResetConfirmIp, { max: 30, windowSeconds: 900 });
     assert.deepEqual(defaults.invitationsOrg, { max: 200, windowSeconds: 3600 });
     assert.deepEqual(defaults.invitationLookupIp, { max: 60, windowSeconds: 600 });
+    assert.deepEqual(defaults.invitationMailsRecipient, { max: 5, windowSeconds: 86400 });
+    assert.deepEqual(defaults.orgsUser, { max: 10, windowSeconds: 86400 });
   });
 });

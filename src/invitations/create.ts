@@ -16,7 +16,7 @@ import type { RateLimit } from "../config.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import { AppError, fieldError } from "../http/errors.js";
-import type { RateLimiter } from "../http/rate-limit.js";
+import { emailKey, type RateLimiter } from "../http/rate-limit.js";
 import { enqueueMail } from "../mail/outbox.js";
 import { directWorkspaceRoles, refuseEscalation } from "./authority.js";
 import {
@@ -58,8 +58,11 @@ export interface CreateInvitationInput {
 export interface ManageContext {
   catalogue: Catalogue;
   publicUrl: string;
-  /** Counts the creation against the organisation's hourly limit (rule 12); absent for the operator. */
-  rateLimit?: { limiter: RateLimiter; limit: RateLimit };
+  /**
+   * Counts each creation and resend against the organisation's limit (rule 12), and each mail
+   * against its recipient's limit, whatever the organisation; absent for the operator.
+   */
+  rateLimit?: { limiter: RateLimiter; limit: RateLimit; recipientLimit: RateLimit };
 }
 
 export interface ManagedInvitation {
@@ -135,6 +138,25 @@ export async function hasEveryPlace(
       (workspaceRoleDef(catalogue, effective)?.rank ?? -1) >= (workspaceRoleDef(catalogue, g.role)?.rank ?? 0)
     );
   });
+}
+
+/**
+ * Counts one invitation made or resent by `orgId`, and (for e-mail) one mail to `email`, or throws
+ * 429. Counted in the caller's transaction: a refusal, or any later failure, rolls the counts back
+ * with everything else, so a refused request leaves nothing behind. The recipient's key is a hash
+ * of the address, never the address: a person is not mailed more than the limit allows however
+ * many organisations invite them.
+ */
+export async function countInvitation(
+  tx: Tx,
+  ctx: ManageContext,
+  orgId: string,
+  email: string | null,
+): Promise<void> {
+  if (!ctx.rateLimit) return;
+  const { limiter, limit, recipientLimit } = ctx.rateLimit;
+  await limiter.hit(`invitations:org:${orgId}`, limit, tx);
+  if (email) await limiter.hit(`invitation-mails:recipient:${emailKey(email)}`, recipientLimit, tx);
 }
 
 export async function queueInvitationMail(
@@ -224,10 +246,6 @@ export async function createInvitation(
       v.workspaces,
     );
 
-  if (ctx.rateLimit) {
-    await ctx.rateLimit.limiter.hit(`invitations:org:${orgId}`, ctx.rateLimit.limit, tx);
-  }
-
   if (v.email) {
     // An expired invitation for the address must not block a new one: mark it as what it is.
     await tx
@@ -257,6 +275,10 @@ export async function createInvitation(
     if (await hasEveryPlace(tx, catalogue, orgId, v.email, v.role, v.workspaces))
       throw new AppError("already_member", `${v.email} already has every place this invitation offers.`);
   }
+
+  // Counted after the address's invitations are locked above, in the order a resend takes its locks
+  // (the invitation, then the counters): the other order could deadlock a create with a resend.
+  await countInvitation(tx, ctx, orgId, v.email);
 
   const { count } = await tx
     .selectFrom("invitations")

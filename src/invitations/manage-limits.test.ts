@@ -152,6 +152,41 @@ describe("rule 12: creations per organisation per hour", () => {
   });
 });
 
+describe("review 13.4: resends are creations for the limit", () => {
+  test("review 13.4: a resend counts against RATE_LIMIT_INVITATIONS_ORG and, refused, keeps the old link", async () => {
+    const limited = await testApp({ RATE_LIMIT_INVITATIONS_ORG: "2/1h" });
+    try {
+      const o = await buildOrg(limited, "Rex Resend");
+      const made = await limited.request("POST", `/api/v1/orgs/${o.orgId}/invitations`, {
+        token: o.owner.token,
+        body: { email: uniqueEmail("resent"), role: "member" },
+      });
+      assert.equal(made.status, 201, made.text);
+      const id: string = made.json.invitation.id;
+      const resend = () =>
+        limited.request("POST", `/api/v1/invitations/${id}/resend`, { token: o.owner.token });
+      assert.equal((await resend()).status, 200);
+      const before = await limited.db
+        .selectFrom("invitations")
+        .select(["token_hash", "mail_id"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      const res = await resend();
+      assert.equal(res.status, 429, res.text);
+      assert.equal(res.json.code, "rate_limited");
+      assert.ok(Number(res.headers["retry-after"]) > 0);
+      const afterRow = await limited.db
+        .selectFrom("invitations")
+        .select(["token_hash", "mail_id"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      assert.deepEqual(afterRow, before);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("the lists", () => {
   test("an invitation past its expiry lists as expired, with no job having run", async () => {
     const res = await invite({ delivery: "link", role: "member" });

@@ -102,7 +102,11 @@ export async function invitationManagementRoutes(
   const ctx: ManageContext = {
     catalogue,
     publicUrl: config.publicUrl,
-    rateLimit: { limiter: services.limiter, limit: config.rateLimits.invitationsOrg },
+    rateLimit: {
+      limiter: services.limiter,
+      limit: config.rateLimits.invitationsOrg,
+      recipientLimit: config.rateLimits.invitationMailsRecipient,
+    },
   };
 
   async function created(result: ManagedInvitation) {

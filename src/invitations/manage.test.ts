@@ -78,7 +78,7 @@ describe("e-mail invitations", () => {
       .select("name")
       .where("id", "=", org.orgId)
       .executeTakeFirstOrThrow();
-    assert.equal(mail.subject, `Olive Owner invited you to join ${orgName}`);
+    assert.equal(mail.subject, `“Olive Owner” invited you to join “${orgName}”`);
     const url = linkIn(mail.text, `${PUBLIC_URL}/invite/`);
     const token = url.slice(`${PUBLIC_URL}/invite/`.length);
     assert.match(token, /^[A-Za-z0-9_-]{43}$/);

@@ -10,6 +10,7 @@ import { AppError } from "../http/errors.js";
 import { withdrawMail } from "../mail/outbox.js";
 import { escalationRefusal } from "./authority.js";
 import {
+  countInvitation,
   loadRow,
   type ManageContext,
   type ManagedInvitation,
@@ -117,6 +118,8 @@ export async function resendInvitation(
 ): Promise<ManagedInvitation> {
   const { row: before, grants } = await loadForManagement(tx, ctx.catalogue, userId, id);
   assertNotEnded(before);
+  // A resend is a new invitation and a new mail: it counts as one (rule 12).
+  await countInvitation(tx, ctx, before.org_id, before.delivery === "email" ? before.email : null);
   const hours = await lifetimeHours(tx, before);
   const { token, hash } = newInvitationToken();
   await tx

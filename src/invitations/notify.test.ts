@@ -34,17 +34,17 @@ async function orgName(orgId: string): Promise<string> {
 async function joinedRecipients(memberName: string, expected: string[]): Promise<string[]> {
   for (const e of expected)
     await t.smtp.waitFor(
-      (m) => m.subject.startsWith(`${memberName} joined`) && m.envelopeTo.includes(e.toLowerCase()),
+      (m) => m.subject.startsWith(`“${memberName}” joined`) && m.envelopeTo.includes(e.toLowerCase()),
     );
   await t.app.mailWorker.runUntilIdle();
   const received = t.smtp.messages
-    .filter((m) => m.subject.startsWith(`${memberName} joined`))
+    .filter((m) => m.subject.startsWith(`“${memberName}” joined`))
     .map((m) => m.envelopeTo.join(",").toLowerCase());
   const queued = await t.db
     .selectFrom("mail_outbox")
     .select("to_address")
     .where("kind", "=", "member_joined")
-    .where("subject", "like", `${memberName} joined%`)
+    .where("subject", "like", `“${memberName}” joined%`)
     .execute();
   assert.equal(queued.length, received.length, "every queued mail was delivered, once");
   return received.sort();
@@ -81,7 +81,7 @@ test("joining workspaces mails each effective admin once, and no one else", asyn
   const res = await accept(bob, inv.token);
   assert.equal(res.status, 200, res.text);
   const name = await orgName(s.orgId);
-  const first = await t.smtp.waitFor((m) => m.subject === `Bob Newcomer joined ${name}`);
+  const first = await t.smtp.waitFor((m) => m.subject === `“Bob Newcomer” joined “${name}”`);
   assert.ok(first.text?.includes(`${PUBLIC_URL}/orgs/${s.orgId}/members`), first.text);
   const expected = [s.owner.email, s.admin.email, s.wsAdmin.email].map((e) => e.toLowerCase()).sort();
   const to = await joinedRecipients("Bob Newcomer", expected);
@@ -178,7 +178,7 @@ test("rule 14: a failure at the accept's audit event leaves no membership, no us
     .selectFrom("mail_outbox")
     .select("id")
     .where("kind", "=", "member_joined")
-    .where("subject", "like", "Dan Doomed%")
+    .where("subject", "like", "“Dan Doomed”%")
     .execute();
   assert.deepEqual(queued, []);
   const events = await t.db

@@ -81,11 +81,12 @@ describe("renderMail", () => {
       expiresInHours: 1,
     });
     assert.ok(!mail.html.includes("<script>"));
-    assert.ok(mail.html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
-    assert.ok(mail.html.includes("Tom &amp; Jerry&#39;s &lt;b&gt;Co&lt;/b&gt;"));
+    assert.ok(mail.html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;\u2060/script&gt;"));
+    assert.ok(mail.html.includes("Tom &amp; Jerry&#39;s &lt;b&gt;Co&lt;\u2060/b&gt;"));
     assert.ok(mail.html.includes('href="https://rollcall.example/set?a=1&amp;b=&quot;2&quot;"'));
-    // The plain-text body is not HTML: it shows the name as typed.
-    assert.ok(mail.text.includes('Hello <script>alert("x")</script>,'));
+    // The plain-text body is not HTML: it shows the name as typed (but for the word joiner that
+    // keeps any part of a name from becoming a link).
+    assert.ok(mail.text.includes('Hello <script>alert("x")<\u2060/script>,'));
     assert.ok(mail.text.includes("expires in 1 hour."));
   });
 
@@ -97,7 +98,7 @@ describe("renderMail", () => {
       expiresInMinutes: 30,
     });
     assert.ok(!mail.html.includes('href="https://evil.example"'));
-    assert.ok(mail.html.includes("Hello https://evil.example,"));
+    assert.ok(mail.html.includes("Hello https\u2060:\u2060/\u2060/evil\u2060.example,"));
   });
 
   test("a newline in a value cannot break the subject into a second header", () => {
@@ -108,7 +109,7 @@ describe("renderMail", () => {
       url: RESET_URL,
       expiresInHours: 24,
     });
-    assert.equal(mail.subject, "Your Rollcall account for Acme Bcc: victim@example.org");
+    assert.equal(mail.subject, "Your Rollcall account for “Acme Bcc: victim\u2060@example\u2060.org”");
   });
 
   test("refuses a link that is not http(s)", () => {
@@ -143,23 +144,23 @@ describe("invitation mails", () => {
 
   test("invitation: who, to what, as what, the link, the expiry, and what to do if unexpected", () => {
     const mail = renderMail(invitation);
-    assert.equal(mail.subject, "Olive invited you to join Field Ops");
+    assert.equal(mail.subject, "“Olive” invited you to join “Field Ops”");
     for (const body of [mail.text, mail.html]) {
-      assert.ok(body.includes("Olive invited you"));
+      assert.ok(body.includes("“Olive” invited you"));
       assert.ok(body.includes("ada@example.org"));
-      assert.ok(body.includes("Field Ops on Rollcall as an admin"));
-      assert.ok(body.includes("North (member)"));
+      assert.ok(body.includes("“Field Ops” on Rollcall as an admin"));
+      assert.ok(body.includes("“North” (member)"));
       assert.ok(body.includes("Sunday 29 November 2026, 20:15 UTC"));
       assert.ok(body.includes("If you were not expecting this, ignore this mail"));
     }
-    assert.ok(mail.text.includes("South & <East> (admin)"));
-    assert.ok(mail.html.includes("South &amp; &lt;East&gt; (admin)"));
+    assert.ok(mail.text.includes("“South & <East>” (admin)"));
+    assert.ok(mail.html.includes("“South &amp; &lt;East&gt;” (admin)"));
     assert.ok(mail.text.includes(invitation.url));
   });
 
   test("invitation: an inviter name cannot inject a header", () => {
     const mail = renderMail({ ...invitation, inviterName: "Olive\r\nBcc: x@example.org" });
-    assert.equal(mail.subject, "Olive Bcc: x@example.org invited you to join Field Ops");
+    assert.equal(mail.subject, "“Olive Bcc: x\u2060@example\u2060.org” invited you to join “Field Ops”");
   });
 
   test("member_joined: subject, who, role, workspaces, when, link to the members", () => {
@@ -174,13 +175,70 @@ describe("invitation mails", () => {
       joinedAt: "2026-11-22T08:05:00.000Z",
       membersUrl: "https://rollcall.example/orgs/field-ops/members",
     });
-    assert.equal(mail.subject, "Bob joined Field Ops");
+    assert.equal(mail.subject, "“Bob” joined “Field Ops”");
     for (const body of [mail.text, mail.html]) {
       assert.ok(body.includes("Hello Olive,"));
-      assert.ok(body.includes("Bob (bob@example.org) joined Field Ops as a member"));
-      assert.ok(body.includes("North (viewer)"));
+      assert.ok(body.includes("“Bob” (bob@example.org) joined “Field Ops” as a member"));
+      assert.ok(body.includes("“North” (viewer)"));
       assert.ok(body.includes("22 November 2026, 08:05 UTC"));
       assert.ok(body.includes("https://rollcall.example/orgs/field-ops/members"));
     }
+  });
+});
+
+describe("review 13.4: names in mails are quoted and never links", () => {
+  const lure = "Billing suspended — verify your card at https://evil.example/pay";
+  const URLISH = /(https?:\/\/|www\.|[a-z0-9-]+\.[a-z]{2,}(\/|\b))/i;
+
+  /** Everything in the HTML body outside the template's own <a> elements. */
+  function textOutsideLinks(html: string): string {
+    return html.replace(/<a\b[^>]*>[\s\S]*?<\/a>/g, "").replace(/<[^>]+>/g, "");
+  }
+
+  test("review 13.4: an organisation name that is a lure is quoted, and no part of it reads as a link", () => {
+    const mail = renderMail({
+      kind: "invitation",
+      inviterName: "evil.example Support",
+      organizationName: lure,
+      role: "member",
+      workspaces: [{ name: "pay.evil.example/now", role: "viewer" }],
+      url: "https://rollcall.example/invite/t0k3n",
+      expiresAt: "2026-11-29T20:15:00.000Z",
+      recipientEmail: "ada@example.org",
+    });
+    // Quoted: the reader sees a name someone typed, not the sender's words.
+    assert.match(mail.subject, /^“evil\u2060\.example Support” invited you to join “Billing suspended/);
+    assert.ok(mail.subject.endsWith("/pay”"));
+    for (const body of [mail.text, textOutsideLinks(mail.html)]) {
+      assert.ok(
+        body.includes(
+          "“Billing suspended — verify your card at https\u2060:\u2060/\u2060/evil\u2060.example\u2060/pay”",
+        ),
+      );
+      assert.ok(body.includes("“pay\u2060.evil\u2060.example\u2060/now” (viewer)"));
+      // What a mail client's linkifier sees: with the word joiners, nothing URL-like is left.
+      const names = body.split("\n").filter((l) => l.includes("Billing") || l.includes("invited you"));
+      for (const line of names) assert.ok(!URLISH.test(line.replace(/ada@example\.org/g, "")), line);
+    }
+    // The only <a> elements are the template's own, to the invitation.
+    const hrefs = [...mail.html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(hrefs)], ["https://rollcall.example/invite/t0k3n"]);
+  });
+
+  test("review 13.4: ordinary names read as typed, in quotation marks", () => {
+    const mail = renderMail({
+      kind: "member_joined",
+      recipientName: "Ada",
+      memberName: "Bob O'Brien",
+      memberEmail: "bob@example.org",
+      organizationName: "Acme Inc.",
+      role: "member",
+      workspaces: [{ name: "St. John's", role: "viewer" }],
+      joinedAt: "2026-11-22T08:05:00.000Z",
+      membersUrl: "https://rollcall.example/orgs/acme/members",
+    });
+    assert.equal(mail.subject, "“Bob O'Brien” joined “Acme Inc.”");
+    assert.ok(mail.text.includes("“St. John's” (viewer)"));
+    assert.ok(mail.html.includes("“St. John&#39;s” (viewer)"));
   });
 });

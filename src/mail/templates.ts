@@ -5,6 +5,8 @@
 // To add a kind: add its fields to MailTemplateData and its render function to RENDERERS. The
 // compiler then insists the two stay in step.
 
+import { inertName, oneLine, unlinked } from "./names.js";
+
 export interface MailTemplateData {
   password_reset: { name: string; url: string; expiresInMinutes: number };
   /** An operator created the account (`rollcall create-owner`); the owner chooses a password. */
@@ -72,10 +74,10 @@ const RENDERERS: { [K in MailKind]: (data: MailTemplate<K>) => MailContent } = {
     ],
   }),
   set_password: (d) => ({
-    subject: `Your Rollcall account for ${d.organizationName}`,
+    subject: `Your Rollcall account for ${inertName(d.organizationName)}`,
     greeting: greet(d.name),
     intro: [
-      `An operator created a Rollcall account for you as the owner of ${d.organizationName}.`,
+      `An operator created a Rollcall account for you as the owner of ${inertName(d.organizationName)}.`,
       "Choose your password to sign in.",
     ],
     action: { label: "Choose your password", url: d.url },
@@ -96,10 +98,10 @@ const RENDERERS: { [K in MailKind]: (data: MailTemplate<K>) => MailContent } = {
     outro: ["If it was not you, you can ignore this e-mail: nothing has changed on your account."],
   }),
   invitation: (d) => ({
-    subject: `${oneLine(d.inviterName) || "Someone"} invited you to join ${d.organizationName}`,
+    subject: `${someone(d.inviterName)} invited you to join ${inertName(d.organizationName)}`,
     greeting: "Hello,",
     intro: [
-      `${oneLine(d.inviterName) || "Someone"} invited you (${d.recipientEmail}) to join ${d.organizationName} on Rollcall as ${article(d.role)} ${d.role}.`,
+      `${someone(d.inviterName)} invited you (${d.recipientEmail}) to join ${inertName(d.organizationName)} on Rollcall as ${article(d.role)} ${d.role}.`,
       ...workspaceLines(d.workspaces, "You will also get access to these workspaces:"),
     ],
     action: { label: "Accept the invitation", url: d.url },
@@ -109,10 +111,10 @@ const RENDERERS: { [K in MailKind]: (data: MailTemplate<K>) => MailContent } = {
     ],
   }),
   member_joined: (d) => ({
-    subject: `${d.memberName} joined ${d.organizationName}`,
+    subject: `${someone(d.memberName)} joined ${inertName(d.organizationName)}`,
     greeting: greet(d.recipientName),
     intro: [
-      `${oneLine(d.memberName)} (${d.memberEmail}) joined ${d.organizationName} as ${article(d.role)} ${d.role} on ${utcDate(d.joinedAt)}.`,
+      `${someone(d.memberName)} (${d.memberEmail}) joined ${inertName(d.organizationName)} as ${article(d.role)} ${d.role} on ${utcDate(d.joinedAt)}.`,
       ...workspaceLines(d.workspaces, "They have access to these workspaces:"),
     ],
     action: { label: "See the members", url: d.membersUrl },
@@ -125,9 +127,17 @@ export function renderMail<K extends MailKind>(template: MailTemplate<K>): Rende
   return layout(render(template));
 }
 
+// Every name in a mail was typed by someone, and invitation mails go to anyone: names are shown
+// in quotation marks and can never become links (mail/names.ts) — the recipient's own name in
+// the greeting unquoted, but no more linkable.
 function greet(name: string): string {
-  const trimmed = oneLine(name);
+  const trimmed = unlinked(name);
   return trimmed ? `Hello ${trimmed},` : "Hello,";
+}
+
+/** Another person's name, quoted; "Someone" when they have none. */
+function someone(name: string): string {
+  return oneLine(name) ? inertName(name) : "Someone";
 }
 
 function article(word: string): string {
@@ -137,7 +147,7 @@ function article(word: string): string {
 /** One paragraph listing workspace grants ("Ops (admin), Field (member)"), or none. */
 function workspaceLines(workspaces: { name: string; role: string }[], lead: string): string[] {
   if (workspaces.length === 0) return [];
-  return [`${lead} ${workspaces.map((w) => `${oneLine(w.name)} (${w.role})`).join(", ")}.`];
+  return [`${lead} ${workspaces.map((w) => `${inertName(w.name)} (${w.role})`).join(", ")}.`];
 }
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -190,11 +200,6 @@ function safeUrl(url: string): string {
     throw new Error(`Refusing to put a ${parsed.protocol} link in an e-mail`);
   }
   return url;
-}
-
-/** Subjects are headers: a newline from user data must not start a new header or line. */
-function oneLine(value: string): string {
-  return value.replace(/\s+/g, " ").trim();
 }
 
 const FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";

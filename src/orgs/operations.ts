@@ -6,14 +6,17 @@ import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
+import type { RateLimit } from "../config.js";
 import { newId } from "../db/ids.js";
 import type { Database, Db, Queryable } from "../db/index.js";
 import { runPrepared } from "../db/prepared.js";
 import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
 import { CANDIDATE_LIMIT, searchCandidates } from "../db/search.js";
 import { AppError, assert } from "../http/errors.js";
+import type { RateLimiter } from "../http/rate-limit.js";
 import { page } from "../http/schemas.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
+import { refuseLinkInName } from "../mail/names.js";
 import { createWorkspace } from "../workspaces/operations.js";
 import {
   countOwners,
@@ -40,6 +43,7 @@ export async function createOrganization(
   actor: Actor,
   input: { name: string; ownerId: string; workspaceName?: string },
 ): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {
+  refuseLinkInName("name", input.name);
   const organization = await tx
     .insertInto("organizations")
     .values({ id: newId("org"), name: input.name.trim() })
@@ -87,13 +91,21 @@ export async function listUserOrganizations(
 
 // ---- organisations ----------------------------------------------------------------------------
 
-/** The actor (a logged-in user) makes a new organisation, with one workspace; they own it. */
+/**
+ * The actor (a logged-in user) makes a new organisation, with one workspace; they own it. Each
+ * counts against the user's limit, in the same transaction: a refusal (429) creates nothing, and
+ * a creation that fails gives its count back.
+ */
 export function createOwnedOrganization(
   db: Db,
   actor: Actor & { id: string },
   name: string,
+  rateLimit?: { limiter: RateLimiter; limit: RateLimit },
 ): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {
-  return db.transaction().execute((tx) => createOrganization(tx, actor, { name, ownerId: actor.id }));
+  return db.transaction().execute(async (tx) => {
+    if (rateLimit) await rateLimit.limiter.hit(`orgs:user:${actor.id}`, rateLimit.limit, tx);
+    return createOrganization(tx, actor, { name, ownerId: actor.id });
+  });
 }
 
 /** One page of the user's organisations with their role, oldest membership first. */
@@ -126,6 +138,7 @@ export function renameOrganization(
     const current = await lockOrganization(tx, orgId);
     assert(current, () => new AppError("organization_not_found"));
     const to = name.trim();
+    refuseLinkInName("name", to);
     if (to === current.name) return current;
     const renamed = await tx
       .updateTable("organizations")

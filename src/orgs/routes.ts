@@ -62,7 +62,10 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       },
     },
     async (request, reply) => {
-      const { organization } = await createOwnedOrganization(db, actorOf(request), request.body.name);
+      const { organization } = await createOwnedOrganization(db, actorOf(request), request.body.name, {
+        limiter: services.limiter,
+        limit: services.config.rateLimits.orgsUser,
+      });
       return reply.status(201).send({ organization: presentOrganization(organization) });
     },
   );

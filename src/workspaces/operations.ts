@@ -21,6 +21,7 @@ import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { AppError, assert, fieldError } from "../http/errors.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
+import { refuseLinkInName } from "../mail/names.js";
 import {
   findMember,
   findWorkspace,
@@ -47,6 +48,7 @@ export async function createWorkspace(
   actor: Actor,
   input: { orgId: string; name: string; timezone?: string; language?: string },
 ): Promise<WorkspaceRow> {
+  refuseLinkInName("name", input.name);
   const timezone = input.timezone === undefined ? undefined : canonicalTimezone(input.timezone);
   const language = input.language === undefined ? undefined : canonicalLanguage(input.language);
   const workspace = await tx
@@ -124,6 +126,7 @@ export async function updateWorkspace(
   if (input.timezone !== undefined) wanted.timezone = canonicalTimezone(input.timezone);
   if (input.language !== undefined) wanted.language = canonicalLanguage(input.language);
   if (wanted.name === "") throw fieldError("name", "The name cannot be blank.");
+  if (wanted.name !== undefined) refuseLinkInName("name", wanted.name);
 
   const before = await tx
     .selectFrom("workspaces")

@@ -57,7 +57,7 @@ async function emailInvitation(email: string, body: Record<string, unknown> = {}
     body: { delivery: "email", email, role: "member", ...body },
   });
   assert.equal(res.status, 201, res.text);
-  const mail = await s.mailTo(email, /Olive Owner invited you to join Acme/);
+  const mail = await s.mailTo(email, /“Olive Owner” invited you to join “Acme/);
   const url = new URL(linkIn(mail.text, `${s.url}/invite/`));
   return { id: res.json.invitation.id, path: url.pathname, token: url.pathname.split("/").at(-1) ?? "" };
 }
@@ -121,7 +121,7 @@ test("a link invitation, opened logged out on a phone, leads to an invited sign-
   await s.shot(page, "invited-signup-landed-phone");
 
   assert.equal(await memberRole(email), "member");
-  const join = await s.mailTo(olive.email, /Lena Link joined Acme/);
+  const join = await s.mailTo(olive.email, /“Lena Link” joined “Acme/);
   assert.match(join.text ?? "", /Lena Link/);
 });
 

@@ -73,6 +73,8 @@ export async function consoleServer(
     RATE_LIMIT_LOGIN_IP: "10000/15m",
     RATE_LIMIT_SIGNUP_IP: "10000/1h",
     RATE_LIMIT_INVITATION_LOOKUP_IP: "10000/10m",
+    RATE_LIMIT_INVITATION_MAILS_RECIPIENT: "10000/1d",
+    RATE_LIMIT_ORGS_USER: "10000/1d",
     LOG_LEVEL: "warn",
     ...env,
   });

@@ -114,7 +114,7 @@ test("e-mail invitation: send it from the workspace, follow the mail's link, sig
     .waitFor();
 
   // The mail arrives over SMTP; its link opens the invitation in the invited person's browser.
-  const mail = await s.mailTo(email, /invited you to join Acme Mail/);
+  const mail = await s.mailTo(email, /invited you to join “Acme Mail”/);
   const link = linkIn(mail.text, `${s.url}/invite/`);
   const joiner = await s.page("desktop");
   await joiner.goto(link);
@@ -137,7 +137,7 @@ test("e-mail invitation: send it from the workspace, follow the mail's link, sig
   await row.waitFor();
   assert.match((await row.textContent()) ?? "", /Agent/);
   await s.shot(admin, "mail-2-users");
-  const joined = await s.mailTo(owner.email, /Mo Mail joined Acme Mail/);
+  const joined = await s.mailTo(owner.email, /“Mo Mail” joined “Acme Mail”/);
   assert.match(joined.text ?? "", /Field Ops/);
   assert.ok(linkIn(joined.text, `${s.url}/orgs/${orgId}/members`));
 

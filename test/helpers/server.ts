@@ -58,6 +58,8 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     RATE_LIMIT_SIGNUP_IP: "100000/1h",
     RATE_LIMIT_INVITATION_LOOKUP_IP: "100000/10m",
     RATE_LIMIT_INVITATIONS_ORG: "100000/1h",
+    RATE_LIMIT_INVITATION_MAILS_RECIPIENT: "100000/1d",
+    RATE_LIMIT_ORGS_USER: "100000/1d",
     ...options.env,
   };
   delete env.DATABASE_URL;
