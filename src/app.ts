@@ -174,7 +174,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
 
   await fastify.register(async (scope) => {
-    await operationsRoutes(scope, database, registry);
+    await operationsRoutes(scope, database, registry, config.metricsToken);
     await accountRoutes(scope, services);
     await sessionRoutes(scope, services);
     await orgRoutes(scope, services);

@@ -1,4 +1,4 @@
-// The environment knobs whose parsing is a security decision: TRUST_PROXY.
+// The environment knobs whose parsing is a security decision: TRUST_PROXY and METRICS_TOKEN.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError, loadConfig, parseTrustProxy } from "./config.js";
@@ -57,5 +57,15 @@ describe("TRUST_PROXY", () => {
       assert.match(message, /not an address/, bad);
     }
     assert.equal(typeof parseTrustProxy("10.0.0.1, nope"), "string");
+  });
+});
+
+describe("METRICS_TOKEN", () => {
+  test("unset means no /metrics; a short token is refused without echoing it", () => {
+    assert.equal(loadConfig({}).metricsToken, undefined);
+    assert.equal(loadConfig({ METRICS_TOKEN: "a".repeat(32) }).metricsToken, "a".repeat(32));
+    const message = refused({ METRICS_TOKEN: "hunter2" }, /METRICS_TOKEN must be at least 16/);
+    assert.doesNotMatch(message, /hunter2/);
+    refused({ METRICS_TOKEN: "sixteen chars or more" }, /without spaces/);
   });
 });

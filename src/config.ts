@@ -34,6 +34,8 @@ export interface Config {
   logLevel: string;
   /** Whose `X-Forwarded-For` entries to believe; `false`: none, the client is the socket's peer. */
   trustProxy: TrustProxy;
+  /** The bearer token `/metrics` asks for; unset → `/metrics` is not served. */
+  metricsToken: string | undefined;
   bodyLimitBytes: number;
   session: { idleSeconds: number; absoluteSeconds: number };
   mail: {
@@ -186,6 +188,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (typeof trustProxyOrProblem === "string") problems.push(trustProxyOrProblem);
   const trustProxy = typeof trustProxyOrProblem === "string" ? false : trustProxyOrProblem;
 
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    problems.push(
+      "METRICS_TOKEN must be at least 16 characters without spaces (e.g. `openssl rand -hex 32`)",
+    );
+  }
+
   const config: Config = {
     port,
     host,
@@ -199,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
     consoleDir: env.CONSOLE_DIR || undefined,
     logLevel: env.LOG_LEVEL || "info",
     trustProxy,
+    metricsToken,
     bodyLimitBytes: int("BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     session: { idleSeconds: idleDays * 86400, absoluteSeconds: lifetimeDays * 86400 },
     mail: {

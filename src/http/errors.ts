@@ -15,6 +15,7 @@ const REGISTRY = {
   invalid_current_password: { status: 400, title: "The current password is wrong" },
   unauthenticated: { status: 401, title: "Log in first" },
   invalid_credentials: { status: 401, title: "Wrong e-mail address or password" },
+  metrics_token_required: { status: 401, title: "/metrics needs the METRICS_TOKEN" },
   forbidden: { status: 403, title: "You do not have the permission for this" },
   csrf_rejected: { status: 403, title: "Cross-site request refused" },
   signup_disabled: { status: 403, title: "Sign-up is by invitation only" },

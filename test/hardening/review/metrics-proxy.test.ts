@@ -2,7 +2,7 @@
 // and who may read /metrics.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { PASSWORD, type TestApp, testApp, uniqueEmail } from "../../helpers/app.js";
+import { buildUser, PASSWORD, type TestApp, testApp, uniqueEmail } from "../../helpers/app.js";
 import { rollcall } from "../../helpers/cli.js";
 
 /** What an appending proxy at 10.0.0.5 sends for a client at 192.0.2.55 that forged its own entry. */
@@ -102,4 +102,58 @@ test("review 13.3: `rollcall serve` with TRUST_PROXY=true refuses to start and s
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /TRUST_PROXY=true would believe every X-Forwarded-For entry/);
   assert.match(run.stderr, /set the number of proxies/);
+});
+
+/** A reset request for `email`, and its mail (if any) sent: what moved rollcall_mail_sent_total. */
+async function resetAndDeliver(t: TestApp, email: string): Promise<void> {
+  const res = await t.request("POST", "/api/v1/auth/password-reset", { body: { email } });
+  assert.equal(res.status, 202);
+  await t.app.mailWorker.runUntilIdle(5000);
+}
+
+describe("review 13.2: without METRICS_TOKEN, /metrics is not served", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp();
+  });
+  after(() => t.close());
+
+  test("a stranger cannot watch the mail counter to learn which addresses have accounts", async () => {
+    const known = await buildUser(t);
+    await resetAndDeliver(t, known.email);
+    await resetAndDeliver(t, uniqueEmail("unknown"));
+    for (const token of [undefined, known.token]) {
+      const res = await t.request("GET", "/metrics", { token });
+      assert.equal(res.status, 404, res.text);
+      assert.equal(res.json.code, "route_not_found");
+      assert.doesNotMatch(res.text, /rollcall_mail_sent_total/);
+    }
+  });
+});
+
+describe("review 13.2: with METRICS_TOKEN, /metrics answers that token only", () => {
+  const METRICS_TOKEN = "0123456789abcdef0123456789abcdef";
+  let t: TestApp;
+  before(async () => {
+    t = await testApp({ METRICS_TOKEN });
+  });
+  after(() => t.close());
+
+  test("anyone else, a logged-in user included, gets 401 and no metrics", async () => {
+    const user = await buildUser(t);
+    await resetAndDeliver(t, user.email);
+    for (const token of [undefined, user.token, "0123456789abcdef0123456789abcdeF"]) {
+      const res = await t.request("GET", "/metrics", { token });
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.json.code, "metrics_token_required");
+      assert.doesNotMatch(res.text, /rollcall_/);
+    }
+  });
+
+  test("the scraper with the token reads them, and the token is in no log", async () => {
+    const res = await t.request("GET", "/metrics", { token: METRICS_TOKEN });
+    assert.equal(res.status, 200);
+    assert.match(res.text, /^rollcall_mail_sent_total \d+/m);
+    assert.ok(!t.logs.some((line) => line.includes(METRICS_TOKEN)), "the token is never logged");
+  });
 });
