@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
 import { accountRoutes } from "./accounts/routes.js";
+import { pruneSignupConfirmations } from "./accounts/signup-confirm.js";
 import { auditRoutes } from "./audit/routes.js";
 import { type Config, isHttps, type TrustProxy } from "./config.js";
 import type { Database } from "./db/index.js";
@@ -191,9 +192,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   if (background) {
     mailWorker.start();
     const housekeeping = setInterval(() => {
-      Promise.all([services.limiter.prune(), pruneExpiredSessions(database.db, config.session)]).catch(
-        (err: unknown) => logger.warn({ err }, "housekeeping failed"),
-      );
+      Promise.all([
+        services.limiter.prune(),
+        pruneExpiredSessions(database.db, config.session),
+        pruneSignupConfirmations(database.db),
+      ]).catch((err: unknown) => logger.warn({ err }, "housekeeping failed"));
     }, HOUSEKEEPING_MS);
     housekeeping.unref();
     timers.push(housekeeping);

@@ -27,6 +27,11 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   signup: "open" | "invite-only";
+  /**
+   * `email`: a sign-up answers 202 and mails the address; the account is made by the mailed link,
+   * so sign-up tells nobody which addresses have accounts. `off`: DESIGN §4's 201 with a session.
+   */
+  signupConfirm: "off" | "email";
   /** A JSON file extending the role and permission catalogue. */
   rolesFile: string | undefined;
   /** The built web console (index.html and assets/); unset → the one built beside the server. */
@@ -180,6 +185,11 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`SIGNUP must be "open" or "invite-only" (got "${signup}")`);
   }
 
+  const signupConfirm = env.SIGNUP_CONFIRM || "off";
+  if (signupConfirm !== "off" && signupConfirm !== "email") {
+    problems.push(`SIGNUP_CONFIRM must be "off" or "email" (got "${signupConfirm}")`);
+  }
+
   const idleDays = int("SESSION_IDLE_DAYS", 14, 1, 3650);
   const lifetimeDays = int("SESSION_LIFETIME_DAYS", 90, 1, 3650);
   if (idleDays > lifetimeDays) problems.push("SESSION_IDLE_DAYS cannot exceed SESSION_LIFETIME_DAYS");
@@ -204,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl,
     mailFrom: env.MAIL_FROM || "Rollcall <no-reply@localhost>",
     signup: signup === "invite-only" ? "invite-only" : "open",
+    signupConfirm: signupConfirm === "email" ? "email" : "off",
     rolesFile: env.ROLES_FILE || undefined,
     consoleDir: env.CONSOLE_DIR || undefined,
     logLevel: env.LOG_LEVEL || "info",

@@ -12,6 +12,7 @@ const REGISTRY = {
   malformed_url: { status: 400, title: "The request path is not a valid URL" },
   password_too_common: { status: 400, title: "The password is too common" },
   invalid_reset_token: { status: 400, title: "The password-reset link is invalid or has expired" },
+  invalid_signup_token: { status: 400, title: "The sign-up confirmation link is invalid or has expired" },
   invalid_current_password: { status: 400, title: "The current password is wrong" },
   unauthenticated: { status: 401, title: "Log in first" },
   invalid_credentials: { status: 401, title: "Wrong e-mail address or password" },

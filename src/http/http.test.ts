@@ -363,6 +363,7 @@ describe("the route table", () => {
       "POST /api/v1/auth/password-reset",
       "POST /api/v1/auth/password-reset/confirm",
       "POST /api/v1/auth/signup",
+      "POST /api/v1/auth/signup/confirm",
     ]);
   });
 

@@ -1,9 +1,20 @@
 // Review 13, findings 2 and 3, from outside: who the server believes the client is behind a proxy,
-// and who may read /metrics.
+// who may read /metrics, and a sign-up that does not tell who has an account (SIGNUP_CONFIRM).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { buildUser, PASSWORD, type TestApp, testApp, uniqueEmail } from "../../helpers/app.js";
+import {
+  type Answer,
+  buildUser,
+  linkIn,
+  PASSWORD,
+  PUBLIC_URL,
+  randomIp,
+  type TestApp,
+  testApp,
+  uniqueEmail,
+} from "../../helpers/app.js";
 import { rollcall } from "../../helpers/cli.js";
+import { buildInvitation } from "../../helpers/invitations.js";
 
 /** What an appending proxy at 10.0.0.5 sends for a client at 192.0.2.55 that forged its own entry. */
 function throughProxy(forged: string, client = "192.0.2.55") {
@@ -157,3 +168,149 @@ describe("review 13.2: with METRICS_TOKEN, /metrics answers that token only", ()
     assert.ok(!t.logs.some((line) => line.includes(METRICS_TOKEN)), "the token is never logged");
   });
 });
+
+describe("review 13.2: with SIGNUP_CONFIRM=email, sign-up tells nobody which addresses have accounts", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp({ SIGNUP_CONFIRM: "email" });
+  });
+  after(() => t.close());
+
+  const signUp = (email: string, extra: Record<string, string> = {}) =>
+    t.request("POST", "/api/v1/auth/signup", {
+      body: { email, password: PASSWORD, name: "Casey Confirm", ...extra },
+      remoteAddress: randomIp(),
+    });
+  /** The token of the confirmation link mailed to `email` (the latest one). */
+  const confirmToken = async (email: string): Promise<string> => {
+    const mail = await t.smtp.waitFor(
+      (m) => m.to.includes(email) && /Confirm your Rollcall account/.test(m.subject),
+    );
+    const url = linkIn(mail.text, `${PUBLIC_URL}/confirm-signup?token=`);
+    return new URL(url).searchParams.get("token") ?? "";
+  };
+  const confirm = (token: string) =>
+    t.request("POST", "/api/v1/auth/signup/confirm", { body: { token }, remoteAddress: randomIp() });
+  /** What a caller can see of a sign-up's answer. */
+  const visible = (res: Answer) => ({
+    status: res.status,
+    body: res.text,
+    cookie: res.headers["set-cookie"] ?? null,
+    type: res.headers["content-type"] ?? null,
+  });
+
+  test("an address with an account and one without get the same answer, and no session either way", async () => {
+    const owner = await confirmedUser(t, uniqueEmail("owner"));
+    const taken = await signUp(owner.email);
+    const free = await signUp(uniqueEmail("free"));
+    assert.deepEqual(visible(taken), visible(free));
+    assert.deepEqual(visible(free), { status: 202, body: "", cookie: null, type: null });
+    // The owner is told someone tried; no confirmation link exists for an address with an account.
+    await t.smtp.waitFor(
+      (m) => m.to.includes(owner.email) && /already have a Rollcall account/.test(m.subject),
+    );
+    const rows = await t.db
+      .selectFrom("signup_confirmations")
+      .select("email")
+      .where("email", "=", owner.email)
+      .execute();
+    assert.deepEqual(rows, []);
+  });
+
+  test("the mailed link makes the account with its organisation, logs in, and works once", async () => {
+    const email = uniqueEmail("confirm");
+    assert.equal((await signUp(email, { organizationName: "Confirmed Co" })).status, 202);
+    assert.equal(
+      (await t.db.selectFrom("users").select("id").where("email", "=", email).execute()).length,
+      0,
+      "no account before the link is used",
+    );
+    const token = await confirmToken(email);
+    const made = await confirm(token);
+    assert.equal(made.status, 201, made.text);
+    assert.equal(made.json.user.email, email);
+    const me = await t.request("GET", "/api/v1/me", { token: made.json.session.token });
+    assert.equal(me.status, 200);
+    assert.deepEqual(
+      me.json.organizations.map((o: { name: string; role: string }) => [o.name, o.role]),
+      [["Confirmed Co", "owner"]],
+    );
+    const login = await t.request("POST", "/api/v1/auth/login", {
+      body: { email, password: PASSWORD },
+      remoteAddress: randomIp(),
+    });
+    assert.equal(login.status, 200, "the password typed at sign-up is the account's");
+    const again = await confirm(token);
+    assert.equal(again.status, 400);
+    assert.equal(again.json.code, "invalid_signup_token");
+  });
+
+  test("an invited sign-up joins the inviting organisation when confirmed, and no personal one", async () => {
+    const owner = await confirmedUser(t, uniqueEmail("inviter"));
+    const orgId: string = (await t.request("GET", "/api/v1/me", { token: owner.token })).json.organizations[0]
+      .id;
+    const email = uniqueEmail("invited");
+    const invitation = await buildInvitation(t, {
+      orgId,
+      invitedBy: { userId: owner.userId, name: "Inviter" },
+      email,
+    });
+    assert.equal((await signUp(email, { invitationToken: invitation.token })).status, 202);
+    const made = await confirm(await confirmToken(email));
+    assert.equal(made.status, 201, made.text);
+    const me = await t.request("GET", "/api/v1/me", { token: made.json.session.token });
+    assert.deepEqual(
+      me.json.organizations.map((o: { id: string; role: string }) => [o.id, o.role]),
+      [[orgId, "member"]],
+    );
+  });
+
+  test("a link whose address got an account meanwhile, or that expired, makes nothing", async () => {
+    const email = uniqueEmail("twice");
+    assert.equal((await signUp(email)).status, 202);
+    const first = await confirmToken(email);
+    assert.equal((await signUp(email)).status, 202);
+    await t.app.mailWorker.runUntilIdle(5000);
+    const tokens = t.smtp.messages
+      .filter((m) => m.to.includes(email))
+      .map((m) => new URL(linkIn(m.text, `${PUBLIC_URL}/confirm-signup?token=`)).searchParams.get("token"));
+    assert.equal(tokens.length, 2);
+    assert.equal((await confirm(tokens[1] ?? "")).status, 201);
+    const late = await confirm(first);
+    assert.equal(late.status, 400);
+    assert.equal(late.json.code, "invalid_signup_token");
+    const users = await t.db.selectFrom("users").select("id").where("email", "=", email).execute();
+    assert.equal(users.length, 1);
+
+    const expiring = uniqueEmail("expiring");
+    assert.equal((await signUp(expiring)).status, 202);
+    const token = await confirmToken(expiring);
+    await t.db
+      .updateTable("signup_confirmations")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("email", "=", expiring)
+      .execute();
+    assert.equal((await confirm(token)).json.code, "invalid_signup_token");
+    assert.equal((await confirm("not-a-token")).json.code, "invalid_signup_token");
+  });
+});
+
+/** A user made through SIGNUP_CONFIRM=email's two steps. */
+async function confirmedUser(
+  t: TestApp,
+  email: string,
+): Promise<{ email: string; userId: string; token: string }> {
+  const res = await t.request("POST", "/api/v1/auth/signup", {
+    body: { email, password: PASSWORD, name: "Casey Confirm" },
+    remoteAddress: randomIp(),
+  });
+  assert.equal(res.status, 202, res.text);
+  const mail = await t.smtp.waitFor((m) => m.to.includes(email));
+  const token = new URL(linkIn(mail.text, `${PUBLIC_URL}/confirm-signup?token=`)).searchParams.get("token");
+  const made = await t.request("POST", "/api/v1/auth/signup/confirm", {
+    body: { token },
+    remoteAddress: randomIp(),
+  });
+  assert.equal(made.status, 201, made.text);
+  return { email, userId: made.json.user.id, token: made.json.session.token };
+}
