@@ -22,9 +22,9 @@ import {
   confirmPasswordReset,
   login,
   requestPasswordReset,
-  signup,
   updateProfile,
 } from "./operations.js";
+import { signup } from "./signup.js";
 import { confirmSignup, requestSignup } from "./signup-confirm.js";
 
 const NewSession = Type.Object({ id: Type.String(), token: Type.String(), expiresAt: Timestamp });

@@ -9,16 +9,16 @@ import { enqueueMail } from "../mail/outbox.js";
 import type { Services } from "../services.js";
 import type { Device } from "../sessions/operations.js";
 import { newSecret, SECRET_PATTERN, sha256 } from "../tokens.js";
+import { findUserByEmail } from "./operations.js";
 import {
   checkSignupInvitation,
   createAccount,
-  findUserByEmail,
   mailAccountExists,
   nullOnTakenAddress,
   prepareSignup,
   type SignupInput,
   type SignupResult,
-} from "./operations.js";
+} from "./signup.js";
 
 export const SIGNUP_CONFIRM_HOURS = 24;
 
