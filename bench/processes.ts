@@ -1,11 +1,14 @@
 // The servers a benchmark drives, each in a process of its own: Rollcall's production build on the
 // benchmark's PostgreSQL, and the bare-Fastify ceiling.
 import { type ChildProcess, fork, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { freePort } from "../test/helpers/postgres-server.js";
 
 export interface Server {
   url: string;
+  /** The METRICS_TOKEN the server was started with (`Authorization: Bearer` for /metrics). */
+  metricsToken?: string;
   /** The server's process id (for its memory, read from /proc). */
   pid: number | undefined;
   stop(): Promise<void>;
@@ -37,6 +40,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export async function startRollcall(databaseUrl: string, smtpUrl: string): Promise<Server> {
   if (!existsSync("dist/main.js")) throw new Error("no production build: run npm run build first");
   const port = await freePort();
+  const metricsToken = randomBytes(32).toString("hex");
   const child = spawn(process.execPath, ["dist/main.js", "serve"], {
     env: {
       ...process.env,
@@ -45,6 +49,7 @@ export async function startRollcall(databaseUrl: string, smtpUrl: string): Promi
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
+      METRICS_TOKEN: metricsToken,
       // The load generator is one IP making many requests; the limits are not what is measured.
       RATE_LIMIT_LOGIN_IP: "1000000/15m",
       RATE_LIMIT_SIGNUP_IP: "1000000/1h",
@@ -57,7 +62,7 @@ export async function startRollcall(databaseUrl: string, smtpUrl: string): Promi
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/readyz`, 60_000);
-  return { url, pid: child.pid, stop: stopper(child) };
+  return { url, pid: child.pid, metricsToken, stop: stopper(child) };
 }
 
 export async function startCeiling(): Promise<Server> {

@@ -71,8 +71,10 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-async function heapMb(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function heapMb(url: string, token: string | undefined): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  const text = await res.text();
   const bytes = Number(/^rollcall_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN);
   return bytes / 1024 / 1024;
 }
@@ -191,7 +193,7 @@ try {
       errors: result.errors + result.timeouts,
       non2xx: result.non2xx,
       rssMb: rssMb(rollcall.pid),
-      heapMb: await heapMb(rollcall.url),
+      heapMb: await heapMb(rollcall.url, rollcall.metricsToken),
     };
     windows.push(w);
     log(

@@ -7,8 +7,9 @@ import type { Registry } from "prom-client";
 import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
 import { registerPasswordMetrics } from "./accounts/metrics.js";
 import { accountRoutes } from "./accounts/routes.js";
+import { pruneSignupConfirmations } from "./accounts/signup-confirm.js";
 import { auditRoutes } from "./audit/routes.js";
-import { type Config, isHttps } from "./config.js";
+import { type Config, isHttps, type TrustProxy } from "./config.js";
 import type { Database } from "./db/index.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
@@ -68,6 +69,24 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 export const HSTS = "max-age=31536000; includeSubDomains";
 const MAX_PARAM_LENGTH = 200;
 
+/**
+ * Fastify's `trustProxy` for TRUST_PROXY. A hop count is a function, because this Fastify takes a
+ * bare number as "trust no peer" (a hop count cannot tell a proxy from a client that reached the
+ * server directly: the README says so). proxy-addr asks about the socket's peer (hop 0), then the
+ * `X-Forwarded-For` entries from the right; the first `hops` are believed, so the client IP is the
+ * entry the outermost proxy added, never one the client wrote.
+ */
+export function fastifyTrustProxy(
+  trust: TrustProxy,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if ("hops" in trust) {
+    const { hops } = trust;
+    return (_address, hop) => hop < hops;
+  }
+  return trust.addresses;
+}
+
 export async function buildApp(options: BuildOptions): Promise<App> {
   const { config, database, logger } = options;
   const https = isHttps(config);
@@ -84,7 +103,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     // Ids in the path are short; anything longer is not one of ours.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     ajv: { customOptions: { allErrors: true } },
@@ -159,7 +178,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
 
   await fastify.register(async (scope) => {
-    await operationsRoutes(scope, database, registry);
+    await operationsRoutes(scope, database, registry, config.metricsToken);
     await accountRoutes(scope, services);
     await sessionRoutes(scope, services);
     await orgRoutes(scope, services);
@@ -180,6 +199,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         services.limiter.prune(),
         pruneExpiredSessions(database.db, config.session),
         pruneOutbox(database.db, config.mail.retentionDays),
+        pruneSignupConfirmations(database.db),
       ]).catch((err: unknown) => logger.warn({ err }, "housekeeping failed"));
     }, HOUSEKEEPING_MS);
     housekeeping.unref();

@@ -1,4 +1,5 @@
 // The environment, parsed and validated once. Every knob Rollcall has is here, with its default.
+import { isIP } from "node:net";
 
 export interface RateLimit {
   /** How many events the window allows. */
@@ -34,12 +35,20 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   signup: "open" | "invite-only";
+  /**
+   * `email`: a sign-up answers 202 and mails the address; the account is made by the mailed link,
+   * so sign-up tells nobody which addresses have accounts. `off`: DESIGN §4's 201 with a session.
+   */
+  signupConfirm: "off" | "email";
   /** A JSON file extending the role and permission catalogue. */
   rolesFile: string | undefined;
   /** The built web console (index.html and assets/); unset → the one built beside the server. */
   consoleDir: string | undefined;
   logLevel: string;
-  trustProxy: boolean;
+  /** Whose `X-Forwarded-For` entries to believe; `false`: none, the client is the socket's peer. */
+  trustProxy: TrustProxy;
+  /** The bearer token `/metrics` asks for; unset → `/metrics` is not served. */
+  metricsToken: string | undefined;
   bodyLimitBytes: number;
   session: { idleSeconds: number; absoluteSeconds: number };
   mail: {
@@ -56,6 +65,14 @@ export interface Config {
   rateLimits: RateLimits;
 }
 
+/**
+ * `hops`: the last N entries of `X-Forwarded-For` were added by proxies of ours (only right when
+ * nothing can reach the server except through them); `addresses`: the proxies' own addresses or
+ * CIDR ranges (or proxy-addr's `loopback`, `linklocal`, `uniquelocal`), believed only when the
+ * request comes from one of them.
+ */
+export type TrustProxy = false | { hops: number } | { addresses: string[] };
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -66,6 +83,50 @@ type Env = Record<string, string | undefined>;
 
 const DURATION = /^(\d+)\s*(s|m|h|d)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+const NAMED_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+const MAX_PROXY_HOPS = 10;
+
+/** An IP address, or a CIDR range `address/prefix` with a prefix that fits its family. */
+function isAddressOrRange(text: string): boolean {
+  const [address = "", prefix, ...rest] = text.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TRUST_PROXY`: unset or false → no proxy; a whole number → that many proxy hops; otherwise a
+ * comma-separated list of proxy addresses and ranges. `true` (believe every hop) is refused: the
+ * client writes the leftmost entries of `X-Forwarded-For` itself and would choose its own IP,
+ * escaping every per-IP rate limit. Answers the problem as text when the value is refused.
+ */
+export function parseTrustProxy(raw: string | undefined): TrustProxy | string {
+  const value = raw?.trim() ?? "";
+  if (value === "" || ["0", "false", "no", "off"].includes(value.toLowerCase())) return false;
+  if (["true", "yes", "on"].includes(value.toLowerCase())) {
+    return (
+      `TRUST_PROXY=${value} would believe every X-Forwarded-For entry, so any client could choose its own IP; ` +
+      'set the number of proxies in front of Rollcall (e.g. "1" for one load balancer) or their addresses ' +
+      '(e.g. "10.0.0.0/8" or "192.0.2.10,192.0.2.11")'
+    );
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > MAX_PROXY_HOPS) return `TRUST_PROXY must be at most ${MAX_PROXY_HOPS} hops (got "${value}")`;
+    return { hops };
+  }
+  const addresses = value.split(",").map((a) => a.trim());
+  const bad = addresses.filter((a) => !NAMED_RANGES.has(a) && !isAddressOrRange(a));
+  if (bad.length > 0) {
+    return (
+      `TRUST_PROXY must be a number of proxy hops or a comma-separated list of proxy addresses or CIDR ranges ` +
+      `(not an address: ${bad.map((b) => `"${b}"`).join(", ")})`
+    );
+  }
+  return { addresses };
+}
 
 /** Parses `N/5m`-style limits: N events per window. */
 export function parseRateLimit(text: string): RateLimit | undefined {
@@ -134,9 +195,25 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`SIGNUP must be "open" or "invite-only" (got "${signup}")`);
   }
 
+  const signupConfirm = env.SIGNUP_CONFIRM || "off";
+  if (signupConfirm !== "off" && signupConfirm !== "email") {
+    problems.push(`SIGNUP_CONFIRM must be "off" or "email" (got "${signupConfirm}")`);
+  }
+
   const idleDays = int("SESSION_IDLE_DAYS", 14, 1, 3650);
   const lifetimeDays = int("SESSION_LIFETIME_DAYS", 90, 1, 3650);
   if (idleDays > lifetimeDays) problems.push("SESSION_IDLE_DAYS cannot exceed SESSION_LIFETIME_DAYS");
+
+  const trustProxyOrProblem = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxyOrProblem === "string") problems.push(trustProxyOrProblem);
+  const trustProxy = typeof trustProxyOrProblem === "string" ? false : trustProxyOrProblem;
+
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    problems.push(
+      "METRICS_TOKEN must be at least 16 characters without spaces (e.g. `openssl rand -hex 32`)",
+    );
+  }
 
   const config: Config = {
     port,
@@ -147,10 +224,12 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl,
     mailFrom: env.MAIL_FROM || "Rollcall <no-reply@localhost>",
     signup: signup === "invite-only" ? "invite-only" : "open",
+    signupConfirm: signupConfirm === "email" ? "email" : "off",
     rolesFile: env.ROLES_FILE || undefined,
     consoleDir: env.CONSOLE_DIR || undefined,
     logLevel: env.LOG_LEVEL || "info",
-    trustProxy: bool("TRUST_PROXY", false),
+    trustProxy,
+    metricsToken,
     bodyLimitBytes: int("BODY_LIMIT_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     session: { idleSeconds: idleDays * 86400, absoluteSeconds: lifetimeDays * 86400 },
     mail: {

@@ -1,26 +1,15 @@
-// Sign-up, log-in, password change and password reset: DESIGN rules 10–12 and 14.
+// Log-in, password change and password reset: DESIGN rules 10–12 and 14 (sign-up: signup.ts).
 // Every change commits together with its audit event and its mail, or not at all.
-import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
-import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { canonicalEmail } from "../email.js";
-import { AppError, assert, fieldError } from "../http/errors.js";
+import { AppError, fieldError } from "../http/errors.js";
 import { emailKey } from "../http/rate-limit.js";
-import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
-import { findByToken } from "../invitations/model.js";
 import { refuseLinkInName } from "../mail/names.js";
 import { enqueueMail } from "../mail/outbox.js";
-import { createOrganization } from "../orgs/operations.js";
 import type { Services } from "../services.js";
-import {
-  createSession,
-  type Device,
-  type NewSession,
-  revokeSessions,
-  sessionExpiry,
-} from "../sessions/operations.js";
+import { createSession, type Device, type NewSession, revokeSessions } from "../sessions/operations.js";
 import { newSecret, sha256 } from "../tokens.js";
 import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from "./passwords.js";
 import { countGuess, forgiveGuess, hasSessionFrom } from "./throttle.js";
@@ -41,7 +30,11 @@ export async function findUserByEmail(db: Queryable, email: string): Promise<Use
   return db.selectFrom("users").selectAll().where("email", "=", canonical).executeTakeFirst();
 }
 
-function checkPassword(field: string, password: string, context: { email?: string; name?: string }): void {
+export function checkPassword(
+  field: string,
+  password: string,
+  context: { email?: string; name?: string },
+): void {
   const weakness = passwordWeakness(password, context);
   if (weakness) {
     const code = weakness.includes("common") ? "password_too_common" : "validation_failed";
@@ -51,135 +44,6 @@ function checkPassword(field: string, password: string, context: { email?: strin
 
 export function resetUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
-}
-
-export interface SignupInput {
-  email: string;
-  password: string;
-  name: string;
-  invitationToken?: string | undefined;
-  organizationName?: string | undefined;
-}
-
-export interface SignupResult {
-  user: Pick<UserRow, "id" | "email" | "name" | "created_at">;
-  session: NewSession;
-}
-
-/**
- * DESIGN rules 7 and 11. Without an invitation the new user owns a new organisation with one
- * workspace; with one, they join the inviting organisation in the same transaction as the
- * account, and an unusable invitation fails the sign-up with its 404/410/403 and creates nothing. When the address already has an account the answer looks the same (a user and a
- * session that will never work) and the address's owner gets a mail saying so: the sign-up
- * answer does not reveal who has an account.
- */
-export async function signup(services: Services, input: SignupInput, device: Device): Promise<SignupResult> {
-  const { config, db, limiter } = services;
-  // Both names go into mails (an invitation names its inviter; the organisation names itself).
-  refuseLinkInName("name", input.name);
-  if (input.organizationName !== undefined) refuseLinkInName("organizationName", input.organizationName);
-  await limiter.hit(`signup:ip:${device.ip ?? "unknown"}`, config.rateLimits.signupIp);
-  const invitationToken = input.invitationToken;
-  // An invited sign-up is allowed on an invite-only server: the invitation is the permission.
-  assert(
-    config.signup === "open" || invitationToken !== undefined,
-    () => new AppError("signup_disabled", "Ask an administrator for an invitation."),
-  );
-
-  const email = addressOf(input.email);
-  const name = input.name.trim();
-  checkPassword("password", input.password, { email, name });
-  // A bad invitation token is refused before the password is hashed (hashing is the expensive
-  // part); it is checked again below, in the transaction that uses it.
-  if (invitationToken !== undefined) {
-    const invitation = await findByToken(db, invitationToken);
-    assertUsable(invitation);
-    assertInvitedAddress(invitation, email);
-  }
-  const passwordHash = await hashPassword(input.password);
-
-  let joined = false;
-  const created = await db
-    .transaction()
-    .execute(async (tx) => {
-      if (invitationToken !== undefined) {
-        // Checked before the address: a bad token fails the same whether or not it has an
-        // account (rule 11), and a failure creates nothing.
-        const invitation = await findByToken(tx, invitationToken);
-        assertUsable(invitation);
-        assertInvitedAddress(invitation, email);
-      }
-      // An existing account gets the decoy below; its invitation stays unused.
-      if (await findUserByEmail(tx, email)) return null;
-      const user = await tx
-        .insertInto("users")
-        .values({ id: newId("usr"), email, name, password_hash: passwordHash })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const actor: Actor = { id: user.id, name: user.name, ip: device.ip };
-      await recordAudit(tx, actor, {
-        orgId: null,
-        action: "user.signed_up",
-        targetType: "user",
-        targetId: user.id,
-      });
-      if (invitationToken !== undefined) {
-        // Rule 7: the inviting organisation, and no personal one.
-        const result = await joinThroughInvitation(tx, services, user, invitationToken, device.ip);
-        joined = result.changed;
-      } else {
-        await createOrganization(tx, actor, {
-          name: input.organizationName?.trim() || `${name}'s organisation`,
-          ownerId: user.id,
-        });
-      }
-      const session = await createSession(tx, user.id, device, config.session);
-      return { user, session };
-    })
-    .catch((err: { code?: string; constraint?: string }) => {
-      // Two sign-ups for one address at once: the loser is an "existing account" too.
-      if (err.code === "23505" && err.constraint === "users_email_key") return null;
-      throw err;
-    });
-  if (created) {
-    if (joined) services.wakeMail();
-    return created;
-  }
-
-  await db.transaction().execute(async (tx) => {
-    const existing = await findUserByEmail(tx, email);
-    if (!existing) return;
-    await enqueueMail(
-      tx,
-      {
-        to: existing.email,
-        template: {
-          kind: "account_exists",
-          name: existing.name,
-          loginUrl: `${config.publicUrl}/login`,
-          resetUrl: `${config.publicUrl}/forgot-password`,
-        },
-      },
-      config.publicUrl,
-    );
-  });
-  services.wakeMail();
-  const now = new Date();
-  const sessionId = newId("ses");
-  return {
-    user: { id: newId("usr"), email, name, created_at: now },
-    session: {
-      id: sessionId,
-      token: `${sessionId}.${newSecret()}`,
-      expiresAt: sessionExpiry(
-        {
-          last_seen_at: now,
-          absolute_expires_at: new Date(now.getTime() + config.session.absoluteSeconds * 1000),
-        },
-        config.session,
-      ),
-    },
-  };
 }
 
 /**

@@ -22,9 +22,10 @@ import {
   confirmPasswordReset,
   login,
   requestPasswordReset,
-  signup,
   updateProfile,
 } from "./operations.js";
+import { signup } from "./signup.js";
+import { confirmSignup, requestSignup } from "./signup-confirm.js";
 
 const NewSession = Type.Object({ id: Type.String(), token: Type.String(), expiresAt: Timestamp });
 const SessionAnswer = Type.Object({ user: User, session: NewSession });
@@ -53,11 +54,35 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
           invitationToken: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
           organizationName: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" })),
         }),
+        description:
+          "With SIGNUP_CONFIRM=email the answer is 202 and no session, whether or not the address has an account: the address gets a mail (a link to POST /api/v1/auth/signup/confirm, or a note that it has an account).",
+        response: { 201: SessionAnswer, 202: Empty, ...problems(403, 404, 410) },
+      },
+    },
+    async (request, reply) => {
+      if (config.signupConfirm === "email") {
+        await requestSignup(services, request.body, device(request));
+        return sendEmpty(reply, 202);
+      }
+      const { user, session } = await signup(services, request.body, device(request));
+      setSessionCookie(reply, config, session.token);
+      return reply.status(201).send({ user: presentUser(user), session: present(session) });
+    },
+  );
+
+  app.post(
+    "/api/v1/auth/signup/confirm",
+    {
+      config: { permission: "public" },
+      schema: {
+        tags,
+        summary: "Make the account of a sign-up from its mailed link (SIGNUP_CONFIRM=email), and log in",
+        body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
         response: { 201: SessionAnswer, ...problems(403, 404, 410) },
       },
     },
     async (request, reply) => {
-      const { user, session } = await signup(services, request.body, device(request));
+      const { user, session } = await confirmSignup(services, request.body.token, device(request));
       setSessionCookie(reply, config, session.token);
       return reply.status(201).send({ user: presentUser(user), session: present(session) });
     },

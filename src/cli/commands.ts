@@ -27,7 +27,8 @@ const err: Out = (line) => process.stderr.write(`${line}\n`);
 
 const CONFIG_HELP = `
 Configuration comes from the environment (see the README): PORT, HOST, DATABASE_URL, DATA_DIR,
-PUBLIC_URL, SMTP_URL, MAIL_FROM, SIGNUP, SESSION_IDLE_DAYS, SESSION_LIFETIME_DAYS, RATE_LIMIT_*.`;
+PUBLIC_URL, SMTP_URL, MAIL_FROM, SIGNUP, SIGNUP_CONFIRM, SESSION_IDLE_DAYS, SESSION_LIFETIME_DAYS, RATE_LIMIT_*,
+TRUST_PROXY, METRICS_TOKEN.`;
 
 async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });

@@ -33,6 +33,17 @@ export interface PasswordResetTokensTable {
   used_at: Date | null;
 }
 
+export interface SignupConfirmationsTable {
+  token_hash: Buffer;
+  email: string;
+  name: string;
+  password_hash: string;
+  organization_name: string | null;
+  invitation_token_hash: Buffer | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
 export interface OrganizationsTable {
   id: string;
   name: string;
@@ -153,6 +164,7 @@ export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
   password_reset_tokens: PasswordResetTokensTable;
+  signup_confirmations: SignupConfirmationsTable;
   organizations: OrganizationsTable;
   org_memberships: OrgMembershipsTable;
   workspaces: WorkspacesTable;

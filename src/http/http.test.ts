@@ -15,9 +15,10 @@ import {
 import { ERROR_CODES } from "./errors.js";
 import { redactUrl } from "./logging.js";
 
+const METRICS_TOKEN = "metrics-token-for-the-http-tests";
 let t: TestApp;
 before(async () => {
-  t = await testApp();
+  t = await testApp({ METRICS_TOKEN });
 });
 after(async () => {
   await t.close();
@@ -314,7 +315,7 @@ describe("operations routes", () => {
     const u = await buildUser(t);
     await t.request("GET", "/api/v1/me", { token: u.token });
     await t.request("DELETE", "/api/v1/me/sessions/ses_nothing", { token: u.token });
-    const res = await t.request("GET", "/metrics");
+    const res = await t.request("GET", "/metrics", { token: METRICS_TOKEN });
     assert.equal(res.status, 200);
     assert.match(
       res.text,
@@ -328,6 +329,29 @@ describe("operations routes", () => {
     assert.match(res.text, /rollcall_mail_outbox_depth \d+/);
     assert.match(res.text, /rollcall_mail_send_failures_total \d+/);
     assert.doesNotMatch(res.text, /ses_nothing/, "raw ids never become labels");
+  });
+
+  test("review 13.2: /metrics answers only the METRICS_TOKEN, compared whole", async () => {
+    const u = await buildUser(t);
+    for (const authorization of [
+      undefined,
+      `Bearer ${METRICS_TOKEN.slice(0, -1)}`,
+      `Bearer ${METRICS_TOKEN}x`,
+      `Basic ${METRICS_TOKEN}`,
+      `Bearer ${u.token}`,
+    ]) {
+      const res = await t.request("GET", "/metrics", authorization ? { headers: { authorization } } : {});
+      assert.equal(res.status, 401, authorization);
+      assert.equal(res.json.code, "metrics_token_required");
+      assert.equal(res.headers["www-authenticate"], 'Bearer realm="metrics"');
+      assert.doesNotMatch(res.text, /rollcall_/);
+    }
+    const ok = await t.request("GET", "/metrics", {
+      headers: { authorization: `bearer  ${METRICS_TOKEN} ` },
+    });
+    assert.equal(ok.status, 200);
+    assert.ok(t.logs.length > 0);
+    assert.ok(!t.logs.some((line) => line.includes(METRICS_TOKEN)), "the token is never logged");
   });
 
   test("security headers are set on every answer", async () => {
@@ -356,6 +380,7 @@ describe("the route table", () => {
       "POST /api/v1/auth/password-reset",
       "POST /api/v1/auth/password-reset/confirm",
       "POST /api/v1/auth/signup",
+      "POST /api/v1/auth/signup/confirm",
     ]);
   });
 

@@ -1,8 +1,9 @@
 // /healthz, /readyz, /metrics and the OpenAPI document.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import type { Database } from "../db/index.js";
 import { currentVersion, latestVersion } from "../db/migrate.js";
+import { safeEqual, sha256 } from "../tokens.js";
 import { AppError } from "./errors.js";
 import { sendProblem, toProblem } from "./problem.js";
 
@@ -19,10 +20,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Whether the request carries `Authorization: Bearer <METRICS_TOKEN>`. The digests are compared,
+ * in constant time, so that neither the token's length nor its bytes leak through timing.
+ */
+function carriesToken(request: FastifyRequest, expected: Buffer): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
+  return m?.[1] !== undefined && safeEqual(sha256(m[1]), expected);
+}
+
 export async function operationsRoutes(
   app: FastifyInstance,
   database: Database,
   registry: Registry,
+  metricsToken: string | undefined,
 ): Promise<void> {
   const hide = { hide: true };
 
@@ -52,10 +63,26 @@ export async function operationsRoutes(
     return { status: "ready", database: database.kind, migration: current };
   });
 
-  app.get("/metrics", { config: { permission: "public" }, schema: hide }, async (_request, reply) => {
-    const body = await registry.metrics();
-    return reply.type(registry.contentType).send(body);
-  });
+  // The metrics are not for the public: how often mail is sent, for one, tells who has an account
+  // (a reset request for a known address sends one, for an unknown one not). Without a token the
+  // route does not exist, as on any server where nobody set one.
+  if (metricsToken !== undefined) {
+    const expected = sha256(metricsToken);
+    app.get("/metrics", { config: { permission: "public" }, schema: hide }, async (request, reply) => {
+      if (!carriesToken(request, expected)) {
+        throw new AppError(
+          "metrics_token_required",
+          "Send Authorization: Bearer <METRICS_TOKEN>.",
+          undefined,
+          {
+            headers: { "www-authenticate": 'Bearer realm="metrics"' },
+          },
+        );
+      }
+      const body = await registry.metrics();
+      return reply.type(registry.contentType).send(body);
+    });
+  }
 
   app.get("/api/v1/openapi.json", { config: { permission: "public" }, schema: hide }, async () =>
     app.swagger(),

@@ -127,7 +127,7 @@ async function assertBacked(db: Queryable, catalogue: Catalogue, row: Invitation
  */
 async function lockInvitation(
   tx: Queryable,
-  token: string,
+  token: string | Buffer,
 ): Promise<{ row: InvitationRow; orgName: string }> {
   const peek = await findByToken(tx, token);
   const org = await lockOrganization(tx, peek.org_id);
@@ -150,7 +150,8 @@ export async function joinThroughInvitation(
   tx: Queryable,
   services: Pick<Services, "catalogue" | "config">,
   user: Joiner,
-  token: string,
+  /** The token, or its SHA-256 (see findByToken). */
+  token: string | Buffer,
   ip: string | null,
 ): Promise<JoinResult> {
   const { catalogue } = services;

@@ -113,15 +113,16 @@ export const COLUMNS = [
  */
 export async function findByToken(
   db: Queryable,
-  token: string,
+  /** The token, or its SHA-256 as kept by a sign-up waiting for confirmation. */
+  token: string | Buffer,
   options: { lock?: boolean } = {},
 ): Promise<InvitationRow> {
-  if (!SECRET_PATTERN.test(token))
+  if (typeof token === "string" && !SECRET_PATTERN.test(token))
     throw new AppError("invitation_not_found", "This invitation link is not valid.");
   let q = db
     .selectFrom("invitations as i")
     .select([...COLUMNS])
-    .where("i.token_hash", "=", sha256(token));
+    .where("i.token_hash", "=", typeof token === "string" ? sha256(token) : token);
   if (options.lock) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   if (!row) throw new AppError("invitation_not_found", "This invitation link is not valid.");

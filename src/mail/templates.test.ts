@@ -20,6 +20,12 @@ const EXAMPLES: MailTemplate[] = [
     resetUrl: "https://rollcall.example/reset",
   },
   {
+    kind: "confirm_signup",
+    name: "Ada",
+    url: "https://rollcall.example/confirm-signup?token=abc&x=1",
+    expiresInHours: 24,
+  },
+  {
     kind: "invitation",
     inviterName: "Olive",
     organizationName: "Field Ops",
@@ -47,6 +53,7 @@ function urlsOf(t: MailTemplate): string[] {
   switch (t.kind) {
     case "password_reset":
     case "set_password":
+    case "confirm_signup":
       return [t.url];
     case "account_exists":
       return [t.loginUrl, t.resetUrl];

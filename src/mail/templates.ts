@@ -13,6 +13,8 @@ export interface MailTemplateData {
   set_password: { name: string; organizationName: string; url: string; expiresInHours: number };
   /** Someone tried to sign up with an address that already has an account (rule 11). */
   account_exists: { name: string; loginUrl: string; resetUrl: string };
+  /** SIGNUP_CONFIRM=email: a sign-up for an address without an account; the link makes it. */
+  confirm_signup: { name: string; url: string; expiresInHours: number };
   /** An invitation sent to an address (DESIGN §4 Invitations, delivery "email"). */
   invitation: {
     inviterName: string;
@@ -96,6 +98,16 @@ const RENDERERS: { [K in MailKind]: (data: MailTemplate<K>) => MailContent } = {
     action: { label: "Log in", url: d.loginUrl },
     secondary: { label: "Forgot your password? Reset it here:", url: d.resetUrl },
     outro: ["If it was not you, you can ignore this e-mail: nothing has changed on your account."],
+  }),
+  confirm_signup: (d) => ({
+    subject: "Confirm your Rollcall account",
+    greeting: greet(d.name),
+    intro: ["Someone (we hope you) signed up for Rollcall with this e-mail address."],
+    action: { label: "Confirm and open your account", url: d.url },
+    outro: [
+      `This link works once and expires in ${plural(d.expiresInHours, "hour")}.`,
+      "If it was not you, you can ignore this e-mail: no account is made unless the link is used.",
+    ],
   }),
   invitation: (d) => ({
     subject: `${someone(d.inviterName)} invited you to join ${inertName(d.organizationName)}`,

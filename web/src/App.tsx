@@ -6,6 +6,7 @@ import { RequireAuth } from "./components/RequireAuth";
 import { Shell } from "./components/Shell";
 import { AcceptInvitationPage } from "./pages/AcceptInvitation";
 import { AccountPage } from "./pages/Account";
+import { ConfirmSignUpPage } from "./pages/auth/ConfirmSignUp";
 import { ForgotPasswordPage } from "./pages/auth/ForgotPassword";
 import { LogInPage } from "./pages/auth/LogIn";
 import { ResetPasswordPage } from "./pages/auth/ResetPassword";
@@ -26,6 +27,7 @@ export function App() {
     <Routes>
       <Route path="/login" element={<LogInPage />} />
       <Route path="/signup" element={<SignUpPage />} />
+      <Route path="/confirm-signup" element={<ConfirmSignUpPage />} />
       <Route path="/forgot-password" element={<ForgotPasswordPage />} />
       <Route path="/reset-password" element={<ResetPasswordPage />} />
       <Route path="/invite/:token" element={<AcceptInvitationPage />} />

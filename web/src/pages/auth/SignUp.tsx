@@ -1,7 +1,8 @@
 // /signup: a new account and its own organisation; with ?invitation=<token>, an account that joins
 // the inviting organisation instead. The API answers the same whether or not the address already
-// has an account (it mails the owner and hands out a session that opens nothing), so the page reads
-// /me afterwards: nobody there means "check your inbox", never the app.
+// has an account (it mails the owner and hands out a session that opens nothing; with
+// SIGNUP_CONFIRM=email it answers 202 with no session and mails a link that makes the account), so
+// the page reads /me afterwards: nobody there means "check your inbox", never the app.
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useRef, useState } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
