@@ -50,6 +50,7 @@ export async function startRollcall(databaseUrl: string, smtpUrl: string): Promi
       RATE_LIMIT_SIGNUP_IP: "1000000/1h",
       RATE_LIMIT_INVITATION_LOOKUP_IP: "1000000/10m",
       RATE_LIMIT_INVITATIONS_ORG: "1000000/1h",
+      RATE_LIMIT_SEARCH_USER: "1000000/1m",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -14,6 +14,7 @@ export interface RateLimits {
   passwordResetAccount: RateLimit;
   invitationsOrg: RateLimit;
   invitationLookupIp: RateLimit;
+  searchUser: RateLimit;
 }
 
 export interface Config {
@@ -162,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
       passwordResetAccount: limit("RATE_LIMIT_PASSWORD_RESET_ACCOUNT", "5/1h"),
       invitationsOrg: limit("RATE_LIMIT_INVITATIONS_ORG", "200/1h"),
       invitationLookupIp: limit("RATE_LIMIT_INVITATION_LOOKUP_IP", "60/10m"),
+      searchUser: limit("RATE_LIMIT_SEARCH_USER", "120/1m"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -138,5 +138,6 @@ describe("configuration", () => {
     assert.deepEqual(defaults.passwordResetAccount, { max: 5, windowSeconds: 3600 });
     assert.deepEqual(defaults.invitationsOrg, { max: 200, windowSeconds: 3600 });
     assert.deepEqual(defaults.invitationLookupIp, { max: 60, windowSeconds: 600 });
+    assert.deepEqual(defaults.searchUser, { max: 120, windowSeconds: 60 });
   });
 });

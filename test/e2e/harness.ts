@@ -73,6 +73,7 @@ export async function consoleServer(
     RATE_LIMIT_LOGIN_IP: "10000/15m",
     RATE_LIMIT_SIGNUP_IP: "10000/1h",
     RATE_LIMIT_INVITATION_LOOKUP_IP: "10000/10m",
+    RATE_LIMIT_SEARCH_USER: "10000/1m",
     LOG_LEVEL: "warn",
     ...env,
   });

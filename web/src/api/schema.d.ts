@@ -4267,6 +4267,8 @@ export interface paths {
                                 }[];
                             }[];
                             nextCursor: string | null;
+                            /** @description Present (true) when the search stopped after examining its limit of members: this page may hold fewer items than `limit`, or none, and `nextCursor` continues the search */
+                            searchLimitReached?: boolean;
                         };
                     };
                 };
@@ -6478,6 +6480,8 @@ export interface paths {
                                 userId: string;
                             }[];
                             nextCursor: string | null;
+                            /** @description Present (true) when the search stopped after examining its limit of members: this page may hold fewer items than `limit`, or none, and `nextCursor` continues the search */
+                            searchLimitReached?: boolean;
                         };
                     };
                 };
