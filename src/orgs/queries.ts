@@ -156,14 +156,17 @@ export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter)
 export function orgWalkEndQuery(db: Queryable, orgId: string, from: TimeKey | undefined) {
   let q = db
     .selectFrom("org_memberships as m")
-    .select([micros("m.created_at").as("key_micros"), "m.user_id as key_id"])
+    .select(["m.created_at", "m.user_id"])
     .where("m.org_id", "=", orgId);
   if (from) q = q.where(after("m.created_at", "m.user_id", from));
-  return q
+  // The key in microseconds of the one row kept, not of every row skipped.
+  const end = q
     .orderBy("m.created_at")
     .orderBy("m.user_id")
     .offset(SEARCH_ROW_LIMIT - 1)
-    .limit(1);
+    .limit(1)
+    .as("e");
+  return db.selectFrom(end).select([micros("e.created_at").as("key_micros"), "e.user_id as key_id"]);
 }
 
 export type MemberRow = Awaited<ReturnType<ReturnType<typeof memberSearch>["execute"]>>[number];
