@@ -57,6 +57,7 @@ export async function startRollcall(databaseUrl: string, smtpUrl: string): Promi
       RATE_LIMIT_INVITATIONS_ORG: "1000000/1h",
       RATE_LIMIT_INVITATION_MAILS_RECIPIENT: "1000000/1d",
       RATE_LIMIT_ORGS_USER: "1000000/1d",
+      RATE_LIMIT_SEARCH_USER: "1000000/1m",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });

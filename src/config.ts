@@ -23,6 +23,7 @@ export interface RateLimits {
   invitationLookupIp: RateLimit;
   /** Organisations one user creates through POST /orgs (sign-up's own is bounded per IP). */
   orgsUser: RateLimit;
+  searchUser: RateLimit;
 }
 
 export interface Config {
@@ -256,6 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
       invitationMailsRecipient: limit("RATE_LIMIT_INVITATION_MAILS_RECIPIENT", "5/1d"),
       invitationLookupIp: limit("RATE_LIMIT_INVITATION_LOOKUP_IP", "60/10m"),
       orgsUser: limit("RATE_LIMIT_ORGS_USER", "10/1d"),
+      searchUser: limit("RATE_LIMIT_SEARCH_USER", "120/1m"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

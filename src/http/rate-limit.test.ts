@@ -177,5 +177,6 @@ describe("configuration", () => {
     assert.deepEqual(defaults.invitationLookupIp, { max: 60, windowSeconds: 600 });
     assert.deepEqual(defaults.invitationMailsRecipient, { max: 5, windowSeconds: 86400 });
     assert.deepEqual(defaults.orgsUser, { max: 10, windowSeconds: 86400 });
+    assert.deepEqual(defaults.searchUser, { max: 120, windowSeconds: 60 });
   });
 });

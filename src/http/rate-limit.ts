@@ -32,6 +32,14 @@ function humanSeconds(s: number): string {
   return `${Math.ceil(s / 3600)} hours`;
 }
 
+/**
+ * One member search with a term, counted per user (RATE_LIMIT_SEARCH_USER): each may examine
+ * thousands of rows (db/search.ts), so one account cannot keep the database busy with them.
+ */
+export function limitSearch(limiter: RateLimiter, limit: RateLimit, userId: string): Promise<void> {
+  return limiter.hit(`search:user:${userId}`, limit);
+}
+
 export class RateLimiter {
   constructor(private readonly db: Queryable) {}
 

@@ -48,6 +48,23 @@ export function Page<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
 
+/**
+ * A page of a search (member search, db/search.ts), which examines a bounded number of rows per
+ * request: when it stopped there before filling the page, it says so, and `nextCursor` goes on.
+ */
+export function SearchPage<T extends TSchema>(item: T) {
+  return Type.Object({
+    ...Page(item).properties,
+    searchLimitReached: Type.Optional(
+      Type.Boolean({
+        description:
+          "Present (true) when the search stopped after examining its limit of members: this page " +
+          "may hold fewer items than `limit`, or none, and `nextCursor` continues the search",
+      }),
+    ),
+  });
+}
+
 /** Cursors are opaque to clients: base64url of the last item's sort key. */
 export function encodeCursor(key: string): string {
   return Buffer.from(key, "utf8").toString("base64url");

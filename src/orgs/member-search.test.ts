@@ -6,8 +6,14 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { buildUser, type TestApp, testApp } from "../../test/helpers/app.js";
-import { CANDIDATE_LIMIT, candidatesQuery, searchCandidates } from "../db/search.js";
-import { memberPage } from "./queries.js";
+import {
+  CANDIDATE_LIMIT,
+  candidatesQuery,
+  SEARCH_ROW_LIMIT,
+  searchPlan,
+  trigramsServe,
+} from "../db/search.js";
+import { memberPage, orgWalkEndQuery } from "./queries.js";
 
 const MEMBERS = 20_000;
 
@@ -51,18 +57,15 @@ test("a member search for 3+ characters runs on a trigram index, not a scan of u
 
   // The queries the route runs for ?q=zelda: the candidates through the trigram indexes, then the
   // page cut from those few.
-  const explained = await candidatesQuery(t.db, "zelda").explain();
+  const explained = await candidatesQuery(t.db, "zelda", { orgId }).explain();
   const plan = explained.map((row) => String(row["QUERY PLAN"])).join("\n");
   console.log(`EXPLAIN of the member search for q=zelda among ${MEMBERS} members:\n${plan}`);
   assert.match(plan, /Bitmap Index Scan on users_(name|email)_trgm_idx/);
   assert.doesNotMatch(plan, /Seq Scan on users/);
-  const candidates = await searchCandidates(t.db, "zelda");
-  assert.equal(candidates.length, 2);
-  const pagePlan = await memberPage(t.db, orgId, {
-    q: "zelda",
-    limit: 50,
-    matching: { userIds: candidates },
-  }).explain();
+  const candidates = await searchPlan(t.db, "zelda", { orgId });
+  assert.ok(candidates !== "walk");
+  assert.equal(candidates.userIds.length, 2);
+  const pagePlan = await memberPage(t.db, orgId, { q: "zelda", limit: 50, matching: candidates }).explain();
   assert.doesNotMatch(pagePlan.map((row) => String(row["QUERY PLAN"])).join("\n"), /Seq Scan on users/);
 
   const started = performance.now();
@@ -101,8 +104,12 @@ test("a term matching more people than CANDIDATE_LIMIT walks the members in join
   await sql`VACUUM ANALYZE users`.execute(t.db);
   await sql`ANALYZE org_memberships`.execute(t.db);
 
-  assert.equal((await searchCandidates(t.db, "walker")).length, CANDIDATE_LIMIT + 1);
-  const explained = await memberPage(t.db, orgId, { q: "walker", limit: 50, matching: "scan" }).explain();
+  assert.equal(await searchPlan(t.db, "walker", { orgId }), "walk");
+  const explained = await memberPage(t.db, orgId, {
+    q: "walker",
+    limit: 50,
+    matching: { walkUpTo: undefined },
+  }).explain();
   const plan = explained.map((row) => String(row["QUERY PLAN"])).join("\n");
   assert.match(plan, /Index Scan using org_memberships_joined_idx/);
   assert.doesNotMatch(plan, /Sort Key: m\.created_at/);
@@ -130,4 +137,118 @@ test("a term matching more people than CANDIDATE_LIMIT walks the members in join
   assert.equal(rare.status, 200);
   assert.equal(rare.json.items.length, Math.floor(n / 997));
   assert.deepEqual(ids(rare), await expected("%rare%", 50));
+});
+
+interface PlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Index Name"?: string;
+  "Index Cond"?: string;
+  "Actual Rows": number;
+  "Actual Loops": number;
+  "Rows Removed by Filter"?: number;
+  Plans?: PlanNode[];
+}
+
+/** From `query.explain("json", sql`analyze`)`: every node of the plan, with what it really read. */
+async function analyzed(explained: Promise<Record<string, unknown>[]>): Promise<PlanNode[]> {
+  const [row] = await explained;
+  const raw = row?.["QUERY PLAN"];
+  const doc = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+  const nodes: PlanNode[] = [];
+  const visit = (n: PlanNode) => {
+    nodes.push(n);
+    for (const c of n.Plans ?? []) visit(c);
+  };
+  for (const d of doc) visit(d.Plan);
+  return nodes;
+}
+
+/** Rows a node examined: those it returned and those its filter dropped, over all its loops. */
+const examined = (n: PlanNode) => (n["Actual Rows"] + (n["Rows Removed by Filter"] ?? 0)) * n["Actual Loops"];
+
+test("review 13.6: a short term walks this organisation's members only, SEARCH_ROW_LIMIT at most, and reads no other organisation's rows", async () => {
+  const ours = await buildUser(t, { name: "Small Owner" });
+  const orgId: string = (await t.request("GET", "/api/v1/me", { token: ours.token })).json.organizations[0]
+    .id;
+  const bob = await buildUser(t, { name: "Bob Small" });
+  await t.db
+    .insertInto("org_memberships")
+    .values({ org_id: orgId, user_id: bob.userId, role: "member" })
+    .execute();
+  const theirs = await buildUser(t, { name: "Big Other" });
+  const otherId: string = (await t.request("GET", "/api/v1/me", { token: theirs.token })).json
+    .organizations[0].id;
+  const namesake = await buildUser(t, { name: "Bob Small" });
+  await t.db
+    .insertInto("org_memberships")
+    .values({ org_id: otherId, user_id: namesake.userId, role: "member" })
+    .execute();
+  // Ours: SEARCH_ROW_LIMIT + 500 more members, none a "bo". Theirs: 20,000 people, every one a "Bo".
+  await sql`
+    INSERT INTO users (id, email, name)
+    SELECT 'usr_ours' || lpad(i::text, 8, '0'), 'o' || md5(i::text) || '@ours.example', 'Member ' || md5('n' || i)
+    FROM generate_series(1, ${SEARCH_ROW_LIMIT + 500}::int) AS i
+  `.execute(t.db);
+  await sql`
+    INSERT INTO org_memberships (org_id, user_id, role)
+    SELECT ${orgId}, 'usr_ours' || lpad(i::text, 8, '0'), 'member' FROM generate_series(1, ${SEARCH_ROW_LIMIT + 500}::int) AS i
+  `.execute(t.db);
+  await sql`
+    INSERT INTO users (id, email, name)
+    SELECT 'usr_them' || lpad(i::text, 8, '0'), 'bo' || i || '@theirs.example', 'Bo Other ' || i
+    FROM generate_series(1, 20000) AS i
+  `.execute(t.db);
+  await sql`
+    INSERT INTO org_memberships (org_id, user_id, role)
+    SELECT ${otherId}, 'usr_them' || lpad(i::text, 8, '0'), 'member' FROM generate_series(1, 20000) AS i
+  `.execute(t.db);
+  // As autovacuum would: statistics, and the visibility map that lets the walk's end be read
+  // from the join-order index alone.
+  await sql`VACUUM ANALYZE users`.execute(t.db);
+  await sql`VACUUM ANALYZE org_memberships`.execute(t.db);
+
+  for (const q of ["bo", "Bo", "%", "---", "a.b", "  x "]) assert.equal(trigramsServe(q), false, q);
+  assert.equal(trigramsServe("bob"), true);
+  assert.equal(await searchPlan(t.db, "bo", { orgId }), "walk");
+  const end = await orgWalkEndQuery(t.db, orgId, undefined).executeTakeFirst();
+  assert.ok(end, "ours has more than SEARCH_ROW_LIMIT members");
+
+  // What the walk's two statements read: the SEARCH_ROW_LIMIT-th member, then the page up to it.
+  const walkUpTo = { micros: end.key_micros, id: end.key_id };
+  for (const [what, explained] of [
+    ["the walk's end", orgWalkEndQuery(t.db, orgId, undefined).explain("json", sql`analyze`)],
+    [
+      "the page",
+      memberPage(t.db, orgId, { q: "bo", limit: 50, matching: { walkUpTo } }).explain("json", sql`analyze`),
+    ],
+  ] as const) {
+    const nodes = await analyzed(explained);
+    const plan = JSON.stringify(
+      nodes.map((n) => [n["Node Type"], n["Relation Name"], n["Index Name"], examined(n)]),
+    );
+    for (const n of nodes.filter((n) => n["Relation Name"] === "org_memberships")) {
+      assert.match(n["Node Type"], /^Index (Only )?Scan$/, `${what}: ${plan}`);
+      assert.ok(
+        n["Index Cond"]?.includes(orgId),
+        `${what} reads org_memberships by our org_id only: ${plan}`,
+      );
+      assert.ok(examined(n) <= SEARCH_ROW_LIMIT, `${what} examines ${examined(n)} memberships: ${plan}`);
+    }
+    for (const n of nodes.filter((n) => n["Relation Name"] === "users")) {
+      assert.equal(n["Index Name"], "users_pkey", `${what} looks users up by id only: ${plan}`);
+      assert.ok(n["Actual Loops"] <= SEARCH_ROW_LIMIT, `${what}: ${plan}`);
+    }
+    assert.ok(!nodes.some((n) => n["Node Type"] === "Seq Scan"), `${what}: no sequential scan: ${plan}`);
+  }
+  const res = await t.request("GET", `/api/v1/orgs/${orgId}/members?q=bo`, { token: ours.token });
+  assert.deepEqual(
+    res.json.items.map((m: { userId: string }) => m.userId),
+    [bob.userId],
+  );
+  assert.equal(res.json.searchLimitReached, true);
+
+  // A rare term through the trigram indexes: the candidates are our members only, never the namesake.
+  assert.deepEqual(await searchPlan(t.db, "bob small", { orgId }), { userIds: [bob.userId] });
+  assert.deepEqual(await searchPlan(t.db, "bob small", { orgId: otherId }), { userIds: [namesake.userId] });
 });

@@ -11,7 +11,7 @@ import { newId } from "../db/ids.js";
 import type { Database, Db, Queryable } from "../db/index.js";
 import { runPrepared } from "../db/prepared.js";
 import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
-import { CANDIDATE_LIMIT, searchCandidates } from "../db/search.js";
+import { searchPlan, walkedPage } from "../db/search.js";
 import { AppError, assert } from "../http/errors.js";
 import type { RateLimiter } from "../http/rate-limit.js";
 import { page } from "../http/schemas.js";
@@ -26,6 +26,7 @@ import {
   type MemberFilter,
   type MemberRow,
   memberPage,
+  orgWalkEndQuery,
   type TimeKey,
   timeKeyString,
   userOrganizationsPage,
@@ -213,20 +214,30 @@ async function withWorkspaces(db: Queryable, orgId: string, rows: MemberRow[]): 
   }));
 }
 
-/** One page of members with their workspace roles: one prepared statement (and, with `q`, one before it). */
+/**
+ * One page of members with their workspace roles: one prepared statement (and, with `q`, one or
+ * two small ones before it: db/search.ts). A search never reads another organisation's members,
+ * and examines SEARCH_ROW_LIMIT of this one's at most: `searchLimitReached` then says the page
+ * may be short, and `nextCursor` goes on from where it stopped.
+ */
 export async function listMembers(
   database: Pick<Database, "db" | "pool">,
   orgId: string,
   filter: MemberFilter,
-): Promise<{ items: Member[]; nextCursor: string | null }> {
-  let matching: MemberFilter["matching"];
-  if (filter.q?.trim()) {
-    const candidates = await searchCandidates(database.db, filter.q);
-    matching = candidates.length > CANDIDATE_LIMIT ? "scan" : { userIds: candidates };
+): Promise<{ items: Member[]; nextCursor: string | null; searchLimitReached?: true }> {
+  if (!filter.q?.trim()) {
+    const rows = await runPrepared(database.pool, memberPage(database.db, orgId, filter).compile());
+    return page(rows, filter.limit, timeKeyString);
   }
-  const query = memberPage(database.db, orgId, { ...filter, matching }).compile();
-  const rows = await runPrepared(database.pool, query);
-  return page(rows, filter.limit, timeKeyString);
+  const plan = await searchPlan(database.db, filter.q, { orgId });
+  const end =
+    plan === "walk" ? await orgWalkEndQuery(database.db, orgId, filter.after).executeTakeFirst() : undefined;
+  const matching = plan === "walk" ? { walkUpTo: end && { micros: end.key_micros, id: end.key_id } } : plan;
+  const rows = await runPrepared(
+    database.pool,
+    memberPage(database.db, orgId, { ...filter, matching }).compile(),
+  );
+  return walkedPage(rows, filter.limit, timeKeyString, end && timeKeyString(end));
 }
 
 /**

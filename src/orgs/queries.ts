@@ -3,7 +3,7 @@ import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Queryable } from "../db/index.js";
 import type { OrganizationRow } from "../db/schema.js";
-import { personMatches } from "../db/search.js";
+import { personMatches, SEARCH_ROW_LIMIT } from "../db/search.js";
 import { AppError } from "../http/errors.js";
 import { decodeCursor } from "../http/schemas.js";
 
@@ -41,6 +41,11 @@ function micros(column: string): RawBuilder<string> {
 /** `(timeColumn, idColumn) > key`, exactly. */
 function after(timeColumn: string, idColumn: string, key: TimeKey): RawBuilder<SqlBool> {
   return sql<SqlBool>`(${sql.ref(timeColumn)}, ${sql.ref(idColumn)}) > (timestamptz 'epoch' + ${key.micros}::bigint * interval '1 microsecond', ${key.id})`;
+}
+
+/** `(timeColumn, idColumn) <= key`, exactly. */
+function upTo(timeColumn: string, idColumn: string, key: TimeKey): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(timeColumn)}, ${sql.ref(idColumn)}) <= (timestamptz 'epoch' + ${key.micros}::bigint * interval '1 microsecond', ${key.id})`;
 }
 
 /** The organisations a user belongs to, oldest membership first, one page (plus one row). */
@@ -94,8 +99,11 @@ export async function countOwners(tx: Queryable, orgId: string): Promise<number>
 export interface MemberFilter {
   /** Matches name or e-mail anywhere, case-insensitively. */
   q?: string | undefined;
-  /** How to match `q` (db/search.ts): among these users only, or by scanning; default: the indexes. */
-  matching?: { userIds: string[] } | "scan" | undefined;
+  /**
+   * How to match `q` (db/search.ts): among these users only, or by walking the members in join
+   * order up to `walkUpTo` (orgWalkEndQuery; undefined: to the last); default: the plain condition.
+   */
+  matching?: { userIds: string[] } | { walkUpTo: TimeKey | undefined } | undefined;
   role?: string | undefined;
   limit: number;
   after?: TimeKey | undefined;
@@ -104,12 +112,14 @@ export interface MemberFilter {
 /**
  * The members of an organisation with their user fields, by join date then user id, one page plus
  * one row. With `q`, `matching` says how (see db/search.ts): among candidate users found through
- * the trigram indexes, or by walking the members in join order and reading each one's user (the
- * lateral subquery, fenced by OFFSET 0, keeps the planner from sorting every match instead).
+ * the trigram indexes, or by walking the members in join order — no further than `walkUpTo` — and
+ * reading each one's user (the lateral subquery, fenced by OFFSET 0, keeps the planner from
+ * sorting every match instead, or from reading the users table whole to join it).
  */
 export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter) {
   const term = filter.q?.trim() ? filter.q : undefined;
-  const scanning = term !== undefined && filter.matching === "scan";
+  const how = term === undefined ? undefined : filter.matching;
+  const walk = how && "walkUpTo" in how ? how : undefined;
   let q = db
     .selectFrom("org_memberships as m")
     .innerJoinLateral(
@@ -118,7 +128,7 @@ export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter)
           .selectFrom("users as u")
           .select(["u.name", "u.email"])
           .whereRef("u.id", "=", "m.user_id");
-        return (scanning ? user.where(personMatches(term)).offset(0) : user).as("u");
+        return (term !== undefined && walk ? user.where(personMatches(term)).offset(0) : user).as("u");
       },
       (join) => join.onTrue(),
     )
@@ -133,17 +143,37 @@ export function memberSearch(db: Queryable, orgId: string, filter: MemberFilter)
     ])
     .where("m.org_id", "=", orgId);
   if (filter.role !== undefined) q = q.where("m.role", "=", filter.role);
-  if (term !== undefined && !scanning) {
-    const how = filter.matching;
+  if (term !== undefined && !walk) {
     q = q.where(
-      how && how !== "scan" ? sql<SqlBool>`m.user_id = ANY(${how.userIds}::text[])` : personMatches(term),
+      how && "userIds" in how ? sql<SqlBool>`m.user_id = ANY(${how.userIds}::text[])` : personMatches(term),
     );
   }
+  if (walk?.walkUpTo) q = q.where(upTo("m.created_at", "m.user_id", walk.walkUpTo));
   if (filter.after) q = q.where(after("m.created_at", "m.user_id", filter.after));
   return q
     .orderBy("m.created_at")
     .orderBy("m.user_id")
     .limit(filter.limit + 1);
+}
+
+/**
+ * The last member a search's walk may examine: the SEARCH_ROW_LIMIT-th after `from` in join
+ * order (whatever their role), or undefined when fewer remain. Read from the join-order index alone.
+ */
+export function orgWalkEndQuery(db: Queryable, orgId: string, from: TimeKey | undefined) {
+  let q = db
+    .selectFrom("org_memberships as m")
+    .select(["m.created_at", "m.user_id"])
+    .where("m.org_id", "=", orgId);
+  if (from) q = q.where(after("m.created_at", "m.user_id", from));
+  // The key in microseconds of the one row kept, not of every row skipped.
+  const end = q
+    .orderBy("m.created_at")
+    .orderBy("m.user_id")
+    .offset(SEARCH_ROW_LIMIT - 1)
+    .limit(1)
+    .as("e");
+  return db.selectFrom(end).select([micros("e.created_at").as("key_micros"), "e.user_id as key_id"]);
 }
 
 export type MemberRow = Awaited<ReturnType<ReturnType<typeof memberSearch>["execute"]>>[number];

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf } from "../access/can.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { Empty, Page, PageQuery, problems, sendEmpty } from "../http/schemas.js";
+import { limitSearch } from "../http/rate-limit.js";
+import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
   type Caller,
@@ -43,7 +44,7 @@ function callerOf(request: FastifyRequest): Caller {
 
 export async function orgRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { db, catalogue } = services;
+  const { db, catalogue, config, limiter } = services;
   const tags = ["organizations"];
   const OrgRole = Type.Enum(
     catalogue.orgRoles.map((r) => r.name),
@@ -172,14 +173,16 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
           ),
           role: Type.Optional(OrgRole),
         }),
-        response: { 200: Page(MemberSchema), ...problems(401, 403, 404) },
+        response: { 200: SearchPage(MemberSchema), ...problems(401, 403, 404) },
       },
     },
     async (request) => {
       const { orgId } = requireAccess(request);
       const { limit, cursor, q, role } = request.query;
-      const result = await listMembers(services, orgId, { q, role, limit, after: decodeTimeCursor(cursor) });
-      return { items: result.items.map(presentMember), nextCursor: result.nextCursor };
+      const after = decodeTimeCursor(cursor);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, requireAuth(request).user.id);
+      const result = await listMembers(services, orgId, { q, role, limit, after });
+      return { ...result, items: result.items.map(presentMember) };
     },
   );
 

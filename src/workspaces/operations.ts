@@ -19,20 +19,44 @@ import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
+import { searchPlan, walkedPage } from "../db/search.js";
 import { AppError, assert, fieldError } from "../http/errors.js";
+import { page } from "../http/schemas.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
 import { refuseLinkInName } from "../mail/names.js";
 import {
   findMember,
   findWorkspace,
+  listMemberRows,
   listWorkspaceRows,
   lockCandidate,
   type WorkspaceMember,
+  type WorkspaceMemberFilter,
   type WorkspacePlace,
+  workspaceWalkEnd,
 } from "./queries.js";
 import { canonicalLanguage, canonicalTimezone } from "./validation.js";
 
 export type { WorkspaceMember, WorkspacePlace } from "./queries.js";
+
+/**
+ * A page of the workspace's members, by user id. A search (db/search.ts) never reads another
+ * workspace's or organisation's members, and examines SEARCH_ROW_LIMIT of this one's at most:
+ * `searchLimitReached` then says the page may be short, and `nextCursor` goes on from there.
+ */
+export async function listWorkspaceMembers(
+  db: Queryable,
+  place: WorkspacePlace,
+  filter: WorkspaceMemberFilter,
+): Promise<{ items: WorkspaceMember[]; nextCursor: string | null; searchLimitReached?: true }> {
+  const key = (m: WorkspaceMember) => m.userId;
+  if (!filter.q?.trim()) return page(await listMemberRows(db, place, filter), filter.limit, key);
+  const plan = await searchPlan(db, filter.q, place);
+  const end = plan === "walk" ? await workspaceWalkEnd(db, place, filter.after) : undefined;
+  const matching = plan === "walk" ? { walkUpTo: end } : plan;
+  const rows = await listMemberRows(db, place, { ...filter, matching });
+  return walkedPage(rows, filter.limit, key, end);
+}
 
 const notFound = () => new AppError("workspace_not_found", "This workspace does not exist.");
 const memberNotFound = () =>

@@ -1,9 +1,9 @@
 // Reads of workspaces and workspace memberships. Every query names the organisation (org_id) as
 // well as the workspace, so that an id from another tenant finds nothing (rule 3).
-import { sql } from "kysely";
+import { type SqlBool, sql } from "kysely";
 import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
-import { personMatches } from "../db/search.js";
+import { personMatches, SEARCH_ROW_LIMIT } from "../db/search.js";
 
 /** Where a workspace operation acts: the organisation is the one the guard resolved for the path. */
 export interface WorkspacePlace {
@@ -55,25 +55,81 @@ export async function listWorkspaceRows(
     .execute();
 }
 
-/** A page of the people with a direct role in the workspace, by user id. */
+export interface WorkspaceMemberFilter {
+  q?: string | undefined;
+  /**
+   * How to match `q` (db/search.ts): among these users only, or by walking the members in user id
+   * order up to `walkUpTo` (workspaceWalkEnd; undefined: to the last); default: the plain condition.
+   */
+  matching?: { userIds: string[] } | { walkUpTo: string | undefined } | undefined;
+  role?: string | undefined;
+  limit: number;
+  after?: string | undefined;
+}
+
+/**
+ * A page of the people with a direct role in the workspace, by user id. A walk reads each one's
+ * user in a lateral subquery fenced by OFFSET 0, so that PostgreSQL cannot choose to read the
+ * users table whole (or through a trigram index that finds nothing to look up) to join it.
+ */
 export async function listMemberRows(
   db: Queryable,
   place: WorkspacePlace,
-  filter: { q?: string | undefined; role?: string | undefined; limit: number; after?: string | undefined },
+  filter: WorkspaceMemberFilter,
 ): Promise<WorkspaceMember[]> {
+  const term = filter.q?.trim() ? filter.q : undefined;
+  const how = term === undefined ? undefined : filter.matching;
+  const walk = how && "walkUpTo" in how ? how : undefined;
   let q = db
     .selectFrom("workspace_memberships as wm")
-    .innerJoin("users as u", "u.id", "wm.user_id")
+    .innerJoinLateral(
+      (eb) => {
+        const user = eb
+          .selectFrom("users as u")
+          .select(["u.id", "u.name", "u.email"])
+          .whereRef("u.id", "=", "wm.user_id");
+        return (term !== undefined && walk ? user.where(personMatches(term)).offset(0) : user).as("u");
+      },
+      (join) => join.onTrue(),
+    )
     .select(["u.id as userId", "u.name", "u.email", "wm.role", "wm.created_at as joinedAt"])
     .where("wm.org_id", "=", place.orgId)
     .where("wm.workspace_id", "=", place.workspaceId);
   if (filter.role) q = q.where("wm.role", "=", filter.role);
-  if (filter.q?.trim()) q = q.where(personMatches(filter.q));
+  if (term !== undefined && !walk) {
+    q = q.where(
+      how && "userIds" in how ? sql<SqlBool>`wm.user_id = ANY(${how.userIds}::text[])` : personMatches(term),
+    );
+  }
+  if (walk?.walkUpTo) q = q.where("wm.user_id", "<=", walk.walkUpTo);
   if (filter.after) q = q.where("wm.user_id", ">", filter.after);
   return q
     .orderBy("wm.user_id")
     .limit(filter.limit + 1)
     .execute();
+}
+
+/**
+ * The last member a search's walk may examine: the SEARCH_ROW_LIMIT-th after `from` by user id
+ * (whatever their role), or undefined when fewer remain. Read from the primary key's index alone.
+ */
+export async function workspaceWalkEnd(
+  db: Queryable,
+  place: WorkspacePlace,
+  from: string | undefined,
+): Promise<string | undefined> {
+  let q = db
+    .selectFrom("workspace_memberships as wm")
+    .select("wm.user_id")
+    .where("wm.org_id", "=", place.orgId)
+    .where("wm.workspace_id", "=", place.workspaceId);
+  if (from) q = q.where("wm.user_id", ">", from);
+  const row = await q
+    .orderBy("wm.user_id")
+    .offset(SEARCH_ROW_LIMIT - 1)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.user_id;
 }
 
 /**

@@ -6,6 +6,7 @@ import { permissionsOf } from "../access/can.js";
 import type { Actor } from "../audit/operations.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
+import { limitSearch } from "../http/rate-limit.js";
 import {
   decodeCursor,
   Empty,
@@ -13,6 +14,7 @@ import {
   PageQuery,
   page,
   problems,
+  SearchPage,
   sendEmpty,
   Timestamp,
 } from "../http/schemas.js";
@@ -22,13 +24,13 @@ import {
   createWorkspace,
   deleteWorkspace,
   getWorkspace,
+  listWorkspaceMembers,
   listWorkspacesFor,
   type WorkspaceMember as MemberRow,
   putWorkspaceMember,
   removeWorkspaceMember,
   updateWorkspace,
 } from "./operations.js";
-import { listMemberRows } from "./queries.js";
 
 const Id = Type.String({ minLength: 1, maxLength: 100 });
 const WorkspaceName = Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
@@ -91,7 +93,7 @@ function actorOf(request: FastifyRequest): Actor & { id: string } {
 
 export async function workspaceRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { catalogue, db } = services;
+  const { catalogue, config, db, limiter } = services;
   const tags = ["workspaces"];
   const roleNames = catalogue.workspaceRoles.map((r) => r.name);
   const WorkspaceRole = Type.Enum(roleNames, { description: "A workspace role of the catalogue" });
@@ -248,19 +250,17 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
           q: Type.Optional(Type.String({ maxLength: 200 })),
           role: Type.Optional(WorkspaceRole),
         }),
-        response: { 200: Page(Member), ...problems(401, 404) },
+        response: { 200: SearchPage(Member), ...problems(401, 404) },
       },
     },
     async (request) => {
       const { orgId } = requireAccess(request);
       const { limit, cursor, q, role } = request.query;
-      const rows = await listMemberRows(
-        db,
-        { orgId, workspaceId: request.params.ws },
-        { q, role, limit, after: decodeCursor(cursor) },
-      );
-      const result = page(rows, limit, (m) => m.userId);
-      return { items: result.items.map(presentMember), nextCursor: result.nextCursor };
+      const after = decodeCursor(cursor);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, requireAuth(request).user.id);
+      const place = { orgId, workspaceId: request.params.ws };
+      const result = await listWorkspaceMembers(db, place, { q, role, limit, after });
+      return { ...result, items: result.items.map(presentMember) };
     },
   );
 

@@ -75,6 +75,7 @@ export async function consoleServer(
     RATE_LIMIT_INVITATION_LOOKUP_IP: "10000/10m",
     RATE_LIMIT_INVITATION_MAILS_RECIPIENT: "10000/1d",
     RATE_LIMIT_ORGS_USER: "10000/1d",
+    RATE_LIMIT_SEARCH_USER: "10000/1m",
     LOG_LEVEL: "warn",
     ...env,
   });

@@ -4480,6 +4480,8 @@ export interface paths {
                                 }[];
                             }[];
                             nextCursor: string | null;
+                            /** @description Present (true) when the search stopped after examining its limit of members: this page may hold fewer items than `limit`, or none, and `nextCursor` continues the search */
+                            searchLimitReached?: boolean;
                         };
                     };
                 };
@@ -6694,6 +6696,8 @@ export interface paths {
                                 userId: string;
                             }[];
                             nextCursor: string | null;
+                            /** @description Present (true) when the search stopped after examining its limit of members: this page may hold fewer items than `limit`, or none, and `nextCursor` continues the search */
+                            searchLimitReached?: boolean;
                         };
                     };
                 };

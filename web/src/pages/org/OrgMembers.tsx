@@ -79,6 +79,8 @@ function OrgMembers({ orgId, org }: { orgId: string; org: OrgDetail }) {
   });
   const rows = members.data?.pages.flatMap((p) => p.items) ?? [];
   const filtered = q !== "" || role !== "";
+  // The server looks through a bounded number of members per request: more may match further on.
+  const stoppedEarly = members.data?.pages.at(-1)?.searchLimitReached === true;
 
   return (
     <>
@@ -129,9 +131,11 @@ function OrgMembers({ orgId, org }: { orgId: string; org: OrgDetail }) {
             <ErrorNotice error={members.error} retry={() => members.refetch()} />
           </div>
         ) : rows.length === 0 ? (
-          <EmptyState title={filtered ? "Nobody matches" : "No members yet"}>
-            {filtered ? "Try another name, e-mail address or role." : "Invite people to get started."}
-          </EmptyState>
+          !stoppedEarly && (
+            <EmptyState title={filtered ? "Nobody matches" : "No members yet"}>
+              {filtered ? "Try another name, e-mail address or role." : "Invite people to get started."}
+            </EmptyState>
+          )
         ) : (
           <div className="table-wrap">
             <table className="responsive org-members" aria-busy={members.isPlaceholderData || undefined}>
@@ -163,6 +167,12 @@ function OrgMembers({ orgId, org }: { orgId: string; org: OrgDetail }) {
         )}
         {members.hasNextPage && (
           <div className="pager">
+            {stoppedEarly && (
+              <p role="status">
+                {rows.length === 0 ? "No match yet: the" : "The"} search looked through a large part of the
+                organisation; load more to keep looking.
+              </p>
+            )}
             <Button busy={members.isFetchingNextPage} onClick={() => void members.fetchNextPage()}>
               Load more
             </Button>
