@@ -119,6 +119,12 @@ async function stalledRequest(server: ServerProcess): Promise<net.Socket> {
   return socket;
 }
 
+/**
+ * The log line of the stalled request's arrival. Not any "incoming request": the line of the
+ * /readyz that `serve` waited for can reach the output after the test took its `from`.
+ */
+const STALLED_LINE = '"url":"/api/v1/auth/login"';
+
 /** Times `line` appears in the server's output after character `from`. */
 function countIn(server: ServerProcess, line: string, from = 0): number {
   return server.output().slice(from).split(line).length - 1;
@@ -299,7 +305,7 @@ describe("graceful shutdown on SIGTERM", { concurrency: false }, () => {
     const server = restarted ?? (await serve());
     const from = server.output().length;
     const socket = await stalledRequest(server);
-    await waitForOutput(server, () => countIn(server, "incoming request", from) === 1, "the stalled request");
+    await waitForOutput(server, () => countIn(server, STALLED_LINE, from) === 1, "the stalled request");
     server.child.kill("SIGTERM");
     await waitForOutput(server, () => server.output().includes("shutting down"), "shutting down");
     await sleep(500);
@@ -322,7 +328,7 @@ describe("graceful shutdown on SIGTERM", { concurrency: false }, () => {
     const server = await serve();
     const from = server.output().length;
     const socket = await stalledRequest(server);
-    await waitForOutput(server, () => countIn(server, "incoming request", from) === 1, "the stalled request");
+    await waitForOutput(server, () => countIn(server, STALLED_LINE, from) === 1, "the stalled request");
     const signalledAt = Date.now();
     server.child.kill("SIGTERM");
     const exit = await exitWithin(server, DEADLINE_MS + 15_000);
