@@ -20,6 +20,8 @@ export interface RateLimits {
   invitationsOrg: RateLimit;
   /** Invitation mails (created or resent) to one address, whatever the organisation. */
   invitationMailsRecipient: RateLimit;
+  /** Sign-up mails ("account exists", confirmation links) per address; past it they are left out. */
+  signupMailsRecipient: RateLimit;
   invitationLookupIp: RateLimit;
   /** Organisations one user creates through POST /orgs (sign-up's own is bounded per IP). */
   orgsUser: RateLimit;
@@ -255,6 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
       passwordResetConfirmIp: limit("RATE_LIMIT_PASSWORD_RESET_CONFIRM_IP", "30/15m"),
       invitationsOrg: limit("RATE_LIMIT_INVITATIONS_ORG", "200/1h"),
       invitationMailsRecipient: limit("RATE_LIMIT_INVITATION_MAILS_RECIPIENT", "5/1d"),
+      signupMailsRecipient: limit("RATE_LIMIT_SIGNUP_MAILS_RECIPIENT", "5/1d"),
       invitationLookupIp: limit("RATE_LIMIT_INVITATION_LOOKUP_IP", "60/10m"),
       orgsUser: limit("RATE_LIMIT_ORGS_USER", "10/1d"),
       searchUser: limit("RATE_LIMIT_SEARCH_USER", "120/1m"),

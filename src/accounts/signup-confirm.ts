@@ -14,6 +14,7 @@ import {
   checkSignupInvitation,
   createAccount,
   mailAccountExists,
+  maySignupMail,
   nullOnTakenAddress,
   prepareSignup,
   type SignupInput,
@@ -35,9 +36,10 @@ export async function requestSignup(services: Services, input: SignupInput, devi
     await checkSignupInvitation(tx, account.invitationToken, email);
     const existing = await findUserByEmail(tx, email);
     if (existing) {
-      await mailAccountExists(tx, config, existing);
+      await mailAccountExists(tx, services, existing);
       return;
     }
+    if (!(await maySignupMail(tx, services, email))) return;
     const token = newSecret();
     await tx
       .insertInto("signup_confirmations")

@@ -7,6 +7,7 @@ import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { AppError, assert } from "../http/errors.js";
+import { emailKey } from "../http/rate-limit.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
 import { findByToken } from "../invitations/model.js";
 import { refuseLinkInName } from "../mail/names.js";
@@ -85,12 +86,31 @@ export function nullOnTakenAddress(err: { code?: string; constraint?: string }):
   throw err;
 }
 
+/**
+ * Whether a sign-up may mail `email` (the "account exists" notice, or a confirmation link): at
+ * most RATE_LIMIT_SIGNUP_MAILS_RECIPIENT such mails per address, whoever asks and from wherever,
+ * so that sign-ups cannot be used to fill someone's mailbox. Past it the mail is silently left
+ * out: the answer stays the same (rule 11), and the count is kept whether or not the address has an
+ * account.
+ */
+export async function maySignupMail(tx: Queryable, services: Services, email: string): Promise<boolean> {
+  const { limiter, config } = services;
+  const { over } = await limiter.tally(
+    `signup-mails:recipient:${emailKey(email)}`,
+    config.rateLimits.signupMailsRecipient,
+    tx,
+  );
+  return !over;
+}
+
 /** The mail to an address that someone tried to sign up with while it has an account (rule 11). */
 export async function mailAccountExists(
   tx: Queryable,
-  config: Services["config"],
+  services: Services,
   existing: Pick<UserRow, "email" | "name">,
 ): Promise<void> {
+  const { config } = services;
+  if (!(await maySignupMail(tx, services, existing.email))) return;
   await enqueueMail(
     tx,
     {
@@ -180,7 +200,7 @@ export async function signup(services: Services, input: SignupInput, device: Dev
 
   await db.transaction().execute(async (tx) => {
     const existing = await findUserByEmail(tx, email);
-    if (existing) await mailAccountExists(tx, config, existing);
+    if (existing) await mailAccountExists(tx, services, existing);
   });
   services.wakeMail();
   const now = new Date();

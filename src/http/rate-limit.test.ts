@@ -176,6 +176,7 @@ describe("configuration", () => {
     assert.deepEqual(defaults.invitationsOrg, { max: 200, windowSeconds: 3600 });
     assert.deepEqual(defaults.invitationLookupIp, { max: 60, windowSeconds: 600 });
     assert.deepEqual(defaults.invitationMailsRecipient, { max: 5, windowSeconds: 86400 });
+    assert.deepEqual(defaults.signupMailsRecipient, { max: 5, windowSeconds: 86400 });
     assert.deepEqual(defaults.orgsUser, { max: 10, windowSeconds: 86400 });
     assert.deepEqual(defaults.searchUser, { max: 120, windowSeconds: 60 });
   });

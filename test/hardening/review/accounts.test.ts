@@ -210,3 +210,28 @@ test("review 13.7: a token under a percent-encoded parameter name never reaches 
   assert.ok(written.includes("[redacted]"), "the request was logged, masked");
   assert.ok(!written.includes(secret), written);
 });
+
+test("review 13.4: sign-ups with someone's address mail them at most RATE_LIMIT_SIGNUP_MAILS_RECIPIENT times, answering alike", async () => {
+  // Defect: each sign-up with an address that has an account mailed its owner ("someone tried to
+  // sign up"), limited only per IP: from many IPs, anyone could fill anyone's mailbox from the
+  // operator's domain. Past the cap (default 5 a day) the mail is left out and the answer is the same.
+  const u = await buildUser(t);
+  const signUpAs = () =>
+    t.request("POST", "/api/v1/auth/signup", {
+      body: { email: u.email, password: NEW_PASSWORD, name: "Somebody" },
+      remoteAddress: randomIp(),
+    });
+  const answers = [];
+  for (let i = 0; i < 7; i++) answers.push(await signUpAs());
+  for (const a of answers) {
+    assert.equal(a.status, 201, a.text);
+    assert.deepEqual(Object.keys(a.json).sort(), ["session", "user"]);
+  }
+  const mails = await t.db
+    .selectFrom("mail_outbox")
+    .select("id")
+    .where("to_address", "=", u.email)
+    .where("kind", "=", "account_exists")
+    .execute();
+  assert.equal(mails.length, 5);
+});
