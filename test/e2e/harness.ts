@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../helpers/app.js";
 import { freePort } from "../helpers/cli.js";
 import type { CapturedMail } from "../helpers/smtp.js";
@@ -49,6 +49,16 @@ export interface ConsoleServer {
 }
 
 /** Where a test file's screenshots go: .tmp/screenshots/<file name>/. */
+/**
+ * Clicks a CopyField's Copy button and waits for it to say "Copied". The label shows for 2.5 s,
+ * so the wait starts before the click: on a loaded machine a wait started after it can miss it.
+ */
+export async function copyFrom(scope: Locator): Promise<void> {
+  const copied = scope.getByRole("button", { name: "Copied" }).waitFor();
+  await scope.getByRole("button", { name: "Copy" }).click();
+  await copied;
+}
+
 export function screenshotDir(testFile: string): string {
   const dir = path.join(root, ".tmp", "screenshots", path.basename(testFile, ".test.ts"));
   mkdirSync(dir, { recursive: true });

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
 import type { SignedUp } from "../helpers/app.js";
 import { grantWorkspaceRole, joinOrg } from "../helpers/org.js";
-import { type ConsoleServer, consoleServer } from "./harness.js";
+import { type ConsoleServer, consoleServer, copyFrom } from "./harness.js";
 
 let s: ConsoleServer;
 before(async () => {
@@ -262,8 +262,7 @@ test("invitations: send by e-mail, generate a link, resend, cancel, filter, and 
   const url = await link.inputValue();
   assert.ok(url.startsWith(`${s.url}/invite/`), url);
   await linkForm.getByText("Rollcall does not send this link: share it yourself").waitFor();
-  await linkForm.getByRole("button", { name: "Copy" }).click();
-  await linkForm.getByRole("button", { name: "Copied" }).waitFor();
+  await copyFrom(linkForm);
   assert.equal(await page.evaluate("navigator.clipboard.readText()"), url);
   await s.shot(page, "invite-link-ready");
   await linkForm.getByRole("button", { name: "Done" }).click();
