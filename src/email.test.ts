@@ -2,8 +2,8 @@
 // ASCII letters fold to the ASCII address; letters of their own stay distinct.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { emailKey } from "./core/rate-limit.js";
 import { canonicalEmail, foldEmail } from "./email.js";
-import { emailKey } from "./http/rate-limit.js";
 
 test("review 13.1: the Kelvin sign, the long s and fullwidth letters fold to the ASCII address", () => {
   assert.equal(canonicalEmail("\u212Aim@example.org"), "kim@example.org");

@@ -3,8 +3,8 @@
 import type pg from "pg";
 import type { Catalogue } from "./access/catalogue.js";
 import type { Config } from "./config.js";
+import type { RateLimiter } from "./core/rate-limit.js";
 import type { Db } from "./db/index.js";
-import type { RateLimiter } from "./http/rate-limit.js";
 
 export interface Services {
   config: Config;

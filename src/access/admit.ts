@@ -3,7 +3,7 @@
 // what makes it again inside its transaction, under the organisation's lock (rule 9), so that a
 // role removed while the request was on its way no longer acts. Both answer alike: 404 where the
 // caller may not see the place (rule 3), 403 where they may see it but lack the permission.
-import { AppError } from "../http/errors.js";
+import { AppError } from "../core/errors.js";
 import { lockOrganization } from "../orgs/queries.js";
 import { can, effectiveWorkspaceRole, scopeOf, why } from "./can.js";
 import type { Catalogue } from "./catalogue.js";

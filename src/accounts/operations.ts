@@ -1,11 +1,11 @@
 // Log-in, password change and password reset: DESIGN rules 10–12 and 14 (sign-up: signup.ts).
 // Every change commits together with its audit event and its mail, or not at all.
 import { recordAudit } from "../audit/operations.js";
+import { AppError, fieldError } from "../core/errors.js";
+import { emailKey } from "../core/rate-limit.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { canonicalEmail } from "../email.js";
-import { AppError, fieldError } from "../http/errors.js";
-import { emailKey } from "../http/rate-limit.js";
 import { refuseLinkInName } from "../mail/names.js";
 import { enqueueMail } from "../mail/outbox.js";
 import type { Services } from "../services.js";

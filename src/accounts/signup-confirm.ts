@@ -3,8 +3,9 @@
 // when it has none, the "you already have an account" mail when it has one. Nothing the caller
 // can see — the answer, the next request — then tells the two apart; only the mailbox's owner
 // learns which it was. The default (SIGNUP_CONFIRM=off) keeps DESIGN §4's 201 with a session.
+
+import { fieldError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
-import { fieldError } from "../http/errors.js";
 import { enqueueMail } from "../mail/outbox.js";
 import type { Services } from "../services.js";
 import type { Device } from "../sessions/operations.js";

@@ -3,11 +3,11 @@
 // the account is made later, from the mailed link (signup-confirm.ts).
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
+import { AppError, assert } from "../core/errors.js";
+import { emailKey } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
-import { AppError, assert } from "../http/errors.js";
-import { emailKey } from "../http/rate-limit.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
 import { findByToken } from "../invitations/model.js";
 import { refuseLinkInName } from "../mail/names.js";

@@ -13,8 +13,9 @@
 //
 // The account is named by a hash of its canonical address, whether or not it has an account: the
 // answers are the same for both (rule 11).
+
+import { emailKey, tooMany } from "../core/rate-limit.js";
 import type { Queryable } from "../db/index.js";
-import { emailKey, tooMany } from "../http/rate-limit.js";
 import type { Services } from "../services.js";
 
 export interface GuessKeys {

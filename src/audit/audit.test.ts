@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
-import { encodeCursor } from "../http/schemas.js";
+import { encodeCursor } from "../core/paging.js";
 import { type Actor, recordAudit } from "./operations.js";
 import { listAuditEvents, parseAuditKey } from "./queries.js";
 

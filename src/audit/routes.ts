@@ -2,9 +2,10 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { AppError } from "../http/errors.js";
+import { AppError } from "../core/errors.js";
+import { decodeCursor, encodeCursor } from "../core/paging.js";
 import { requireAccess } from "../http/guard.js";
-import { decodeCursor, encodeCursor, Page, PageQuery, problems, Timestamp } from "../http/schemas.js";
+import { Page, PageQuery, problems, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { listAuditEvents, parseAuditKey, presentAuditEvent } from "./queries.js";
 

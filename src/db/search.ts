@@ -2,8 +2,8 @@
 // that the trigram indexes of migration 0002 (lower(name), lower(email) with gin_trgm_ops) serve it,
 // and so that no search reads more than SEARCH_ROW_LIMIT rows or another organisation's members.
 import { type RawBuilder, type SqlBool, sql } from "kysely";
+import { encodeCursor, page } from "../core/paging.js";
 import { foldEmail } from "../email.js";
-import { encodeCursor, page } from "../http/schemas.js";
 import type { Queryable } from "./index.js";
 
 /**

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { AppError } from "./errors.js";
+import { AppError } from "../core/errors.js";
 
 /**
  * The console's pages run only the bundle's own scripts and styles. Links in the console carry

@@ -3,7 +3,7 @@
 // are not exposed to CSRF and are not checked. Requests made by browsers without a session
 // cookie (log-in, sign-up) are checked too: that closes log-in CSRF.
 import type { FastifyRequest } from "fastify";
-import { AppError } from "./errors.js";
+import { AppError } from "../core/errors.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 

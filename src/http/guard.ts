@@ -8,11 +8,11 @@ import { type Access, admit, type Where } from "../access/admit.js";
 import { scopeOf } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { type Config, isHttps } from "../config.js";
+import { AppError } from "../core/errors.js";
 import type { Database } from "../db/index.js";
 import type { Device } from "../sessions/operations.js";
 import { type Place, type PlaceStanding, type ResolvedSession, resolveRequest } from "../sessions/resolve.js";
 import { csrfCheck } from "./csrf.js";
-import { AppError } from "./errors.js";
 
 /**
  * `public`: anyone; `session`: any logged-in user (what they may touch is then decided by the

@@ -12,7 +12,7 @@ import {
   testApp,
   uniqueEmail,
 } from "../../test/helpers/app.js";
-import { ERROR_CODES } from "./errors.js";
+import { ERROR_CODES } from "../core/errors.js";
 import { redactUrl } from "./logging.js";
 
 const METRICS_TOKEN = "metrics-token-for-the-http-tests";

@@ -1,10 +1,10 @@
 // /healthz, /readyz, /metrics and the OpenAPI document.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
+import { AppError } from "../core/errors.js";
 import type { Database } from "../db/index.js";
 import { currentVersion, latestVersion } from "../db/migrate.js";
 import { safeEqual, sha256 } from "../tokens.js";
-import { AppError } from "./errors.js";
 import { sendProblem, toProblem } from "./problem.js";
 
 /** How long /readyz waits for the database before it says no. */

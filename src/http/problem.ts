@@ -2,7 +2,7 @@
 // Known errors keep their meaning; database errors are translated by kind and constraint name;
 // anything else is logged and answers a bare 500 that says nothing about internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, type ErrorCode, type FieldError, registryEntry } from "./errors.js";
+import { AppError, type ErrorCode, type FieldError, registryEntry } from "../core/errors.js";
 import { fieldErrors } from "./validation.js";
 
 export interface Problem {

@@ -5,8 +5,8 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import type { FastifyError, FastifyInstance, FastifySchemaCompiler } from "fastify";
+import type { FieldError } from "../core/errors.js";
 import { canonicalEmail } from "../email.js";
-import type { FieldError } from "./errors.js";
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives one level down.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;

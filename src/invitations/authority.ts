@@ -6,8 +6,8 @@ import { can, orgGrantRefusal, workspaceGrantRefusal } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
+import { AppError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
-import { AppError } from "../http/errors.js";
 import { withdrawMail } from "../mail/outbox.js";
 import { COLUMNS, type Grant, grantsOf, type InvitationRow } from "./model.js";
 

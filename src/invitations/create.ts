@@ -13,10 +13,10 @@ import { orgStanding } from "../access/queries.js";
 import { addressOf, findUserByEmail } from "../accounts/operations.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import type { RateLimit } from "../config.js";
+import { AppError, fieldError } from "../core/errors.js";
+import { emailKey, type RateLimiter } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
-import { AppError, fieldError } from "../http/errors.js";
-import { emailKey, type RateLimiter } from "../http/rate-limit.js";
 import { enqueueMail } from "../mail/outbox.js";
 import { directWorkspaceRoles, refuseEscalation } from "./authority.js";
 import {

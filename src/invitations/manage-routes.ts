@@ -3,8 +3,9 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import type { Actor } from "../audit/operations.js";
+import { decodeCursor, page } from "../core/paging.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { decodeCursor, Email, Empty, Page, page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
+import { Email, Empty, Page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
   cancelInvitation,

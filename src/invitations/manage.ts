@@ -5,8 +5,8 @@ import { can } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
+import { AppError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
-import { AppError } from "../http/errors.js";
 import { withdrawMail } from "../mail/outbox.js";
 import { escalationRefusal } from "./authority.js";
 import {

@@ -2,8 +2,8 @@
 // accept, decline, sign-up) need — the token, the status as people see it, and the shape that
 // leaves the server.
 import { sql } from "kysely";
+import { AppError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
-import { AppError } from "../http/errors.js";
 import { newSecret, SECRET_PATTERN, sha256 } from "../tokens.js";
 
 export type Delivery = "email" | "link";

@@ -3,7 +3,7 @@
 // those mails into the sender's phishing ("Billing suspended — verify your card at …"), so:
 // names with a web address are refused where they are typed (linkInName), and every name a mail
 // shows is quoted and cannot become a link (inertName), whatever was stored before.
-import { fieldError } from "../http/errors.js";
+import { fieldError } from "../core/errors.js";
 
 // scheme://… in any scheme, and www. anywhere: what every mail client links.
 const SCHEME = /[a-z][a-z0-9+.-]*:\/\/\S*/i;

@@ -1,11 +1,11 @@
 // SQL for organisations and org memberships. Every query on a membership filters by org_id.
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
+import { AppError } from "../core/errors.js";
+import { decodeCursor } from "../core/paging.js";
 import type { Queryable } from "../db/index.js";
 import type { OrganizationRow } from "../db/schema.js";
 import { personMatches, SEARCH_ROW_LIMIT } from "../db/search.js";
-import { AppError } from "../http/errors.js";
-import { decodeCursor } from "../http/schemas.js";
 
 /**
  * Keyset position after a row ordered by (time, id). The time travels as whole microseconds since

@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf } from "../access/can.js";
+import { limitSearch } from "../core/rate-limit.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { limitSearch } from "../http/rate-limit.js";
 import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {

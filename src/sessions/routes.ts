@@ -2,18 +2,10 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { AppError } from "../http/errors.js";
+import { AppError } from "../core/errors.js";
+import { decodeCursor, page } from "../core/paging.js";
 import { clearSessionCookie, requireAuth } from "../http/guard.js";
-import {
-  decodeCursor,
-  Empty,
-  Page,
-  PageQuery,
-  page,
-  problems,
-  sendEmpty,
-  Timestamp,
-} from "../http/schemas.js";
+import { Empty, Page, PageQuery, problems, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { listSessions, revokeSession, revokeSessions, sessionExpiry } from "./operations.js";
 

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { randomIp, type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
-import type { AppError } from "../http/errors.js";
+import type { AppError } from "../core/errors.js";
 import { putWorkspaceMember, removeWorkspaceMember } from "./operations.js";
 
 let t: TestApp;

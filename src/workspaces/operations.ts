@@ -16,12 +16,12 @@ import type { Catalogue } from "../access/catalogue.js";
 import { workspaceStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
+import { AppError, assert, fieldError } from "../core/errors.js";
+import { page } from "../core/paging.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { searchPlan, walkedPage } from "../db/search.js";
-import { AppError, assert, fieldError } from "../http/errors.js";
-import { page } from "../http/schemas.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
 import { refuseLinkInName } from "../mail/names.js";
 import {

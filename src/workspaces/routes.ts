@@ -4,20 +4,11 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf } from "../access/can.js";
 import type { Actor } from "../audit/operations.js";
+import { decodeCursor, page } from "../core/paging.js";
+import { limitSearch } from "../core/rate-limit.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { limitSearch } from "../http/rate-limit.js";
-import {
-  decodeCursor,
-  Empty,
-  Page,
-  PageQuery,
-  page,
-  problems,
-  SearchPage,
-  sendEmpty,
-  Timestamp,
-} from "../http/schemas.js";
+import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
   authorizeInWorkspace,

@@ -1,6 +1,6 @@
 // A workspace's timezone and language: checked against what this runtime's Intl knows, and stored in
 // their canonical spelling, so that every reader (the console, a host product) can use them as is.
-import { fieldError } from "../http/errors.js";
+import { fieldError } from "../core/errors.js";
 
 /** IANA zone names, by their lower-case spelling (Intl accepts any case; we store the canonical one). */
 let zones: Map<string, string> | undefined;

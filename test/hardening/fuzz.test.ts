@@ -29,7 +29,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { ERROR_CODES } from "../../src/http/errors.js";
+import { ERROR_CODES } from "../../src/core/errors.js";
 import { randomIp, type TestApp, testApp, uniqueEmail } from "../helpers/app.js";
 import { type Operation, readOperations } from "./fuzz/operations.js";
 import { type Plan, requestFor, show } from "./fuzz/requests.js";

@@ -5,7 +5,7 @@
 // outside, through the whole app.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { emailKey } from "../../../src/http/rate-limit.js";
+import { emailKey } from "../../../src/core/rate-limit.js";
 import {
   buildUser,
   PASSWORD,

@@ -1,5 +1,6 @@
 // Every error Rollcall answers with: one class, a stable snake_case code, an HTTP status and a
 // title, all kept in this one registry. Routes and operations throw; http/problem.ts renders.
+// src/core/ holds what every layer shares and none owns: errors, paging, rate limits.
 
 export interface FieldError {
   field: string;
