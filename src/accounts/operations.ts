@@ -5,6 +5,7 @@ import { AppError, fieldError } from "../core/errors.js";
 import { emailKey } from "../core/rate-limit.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
+import { transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
 import { refuseLinkInName } from "../mail/names.js";
 import { enqueueMail } from "../mail/outbox.js";
@@ -93,7 +94,7 @@ export async function changePassword(
   await forgiveGuess(services, keys);
   checkPassword("newPassword", input.newPassword, { email: actor.user.email, name: actor.user.name });
   const passwordHash = await hashPassword(input.newPassword);
-  await db.transaction().execute(async (tx) => {
+  await transact(services, async (tx) => {
     // Locked as a reset confirmation locks it, so that the two never interleave.
     await tx.selectFrom("users").select("id").where("id", "=", actor.user.id).forNoKeyUpdate().execute();
     await replacePassword(tx, actor.user.id, passwordHash, actor.sessionId);
@@ -129,11 +130,11 @@ export async function issueResetToken(tx: Queryable, userId: string, minutes: nu
  * whether or not the address has an account.
  */
 export async function requestPasswordReset(services: Services, email: string, device: Device): Promise<void> {
-  const { config, db, limiter } = services;
+  const { config, limiter } = services;
   await limiter.hit(`reset:account:${emailKey(email)}`, config.rateLimits.passwordResetAccount);
-  const queued = await db.transaction().execute(async (tx) => {
+  await transact(services, async (tx) => {
     const user = await findUserByEmail(tx, email);
-    if (!user) return false;
+    if (!user) return;
     const token = await issueResetToken(tx, user.id, RESET_TOKEN_MINUTES);
     await enqueueMail(
       tx,
@@ -158,9 +159,7 @@ export async function requestPasswordReset(services: Services, email: string, de
         targetId: user.id,
       },
     );
-    return true;
   });
-  if (queued) services.wakeMail();
 }
 
 /**
@@ -194,7 +193,7 @@ export async function confirmPasswordReset(
   if (!found) throw invalid();
   checkPassword("password", input.password, { email: found.email, name: found.name });
   const passwordHash = await hashPassword(input.password);
-  await db.transaction().execute(async (tx) => {
+  await transact(services, async (tx) => {
     // The account is locked before its token is marked used: two links of one account confirmed
     // at once then wait for each other here, instead of each holding its own token row and
     // waiting for the other's (a deadlock, when marking the account's other links used below).
@@ -263,7 +262,7 @@ export async function updateProfile(
   if (input.name === undefined) return actor.user;
   const name = input.name.trim();
   refuseLinkInName("name", name);
-  return services.db.transaction().execute(async (tx) => {
+  return transact(services, async (tx) => {
     const user = await tx
       .updateTable("users")
       .set({ name, updated_at: new Date() })

@@ -6,6 +6,7 @@
 
 import { fieldError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
+import { transact } from "../db/transaction.js";
 import { enqueueMail } from "../mail/outbox.js";
 import type { Services } from "../services.js";
 import type { Device } from "../sessions/operations.js";
@@ -30,10 +31,10 @@ export function confirmSignupUrl(publicUrl: string, token: string): string {
 
 /** The sign-up of SIGNUP_CONFIRM=email: checks what `signup` checks, then mails the address. */
 export async function requestSignup(services: Services, input: SignupInput, device: Device): Promise<void> {
-  const { config, db } = services;
+  const { config } = services;
   const account = await prepareSignup(services, input, device);
   const { email } = account;
-  await db.transaction().execute(async (tx) => {
+  await transact(services, async (tx) => {
     await checkSignupInvitation(tx, account.invitationToken, email);
     const existing = await findUserByEmail(tx, email);
     if (existing) {
@@ -68,7 +69,6 @@ export async function requestSignup(services: Services, input: SignupInput, devi
       config.publicUrl,
     );
   });
-  services.wakeMail();
 }
 
 /**
@@ -88,37 +88,33 @@ export async function confirmSignup(
       "invalid_signup_token",
     );
   if (!SECRET_PATTERN.test(token)) throw invalid();
-  const created = await services.db
-    .transaction()
-    .execute(async (tx) => {
-      const pending = await tx
-        .deleteFrom("signup_confirmations")
-        .where("token_hash", "=", sha256(token))
-        .returningAll()
-        .executeTakeFirst();
-      if (!pending || pending.expires_at <= new Date()) return null;
-      if (await findUserByEmail(tx, pending.email)) return null;
-      return createAccount(
-        tx,
-        services,
-        {
-          email: pending.email,
-          name: pending.name,
-          passwordHash: pending.password_hash,
-          invitationToken: pending.invitation_token_hash ?? undefined,
-          organizationName: pending.organization_name,
-        },
-        device,
-      );
-    })
-    .catch(nullOnTakenAddress);
+  const created = await transact(services, async (tx) => {
+    const pending = await tx
+      .deleteFrom("signup_confirmations")
+      .where("token_hash", "=", sha256(token))
+      .returningAll()
+      .executeTakeFirst();
+    if (!pending || pending.expires_at <= new Date()) return null;
+    if (await findUserByEmail(tx, pending.email)) return null;
+    return createAccount(
+      tx,
+      services,
+      {
+        email: pending.email,
+        name: pending.name,
+        passwordHash: pending.password_hash,
+        invitationToken: pending.invitation_token_hash ?? undefined,
+        organizationName: pending.organization_name,
+      },
+      device,
+    );
+  }).catch(nullOnTakenAddress);
   if (!created) {
     // Spent or expired, the row went with the transaction that found it so; after a race lost to
     // another sign-up of the address, that transaction rolled back: it goes now.
     await services.db.deleteFrom("signup_confirmations").where("token_hash", "=", sha256(token)).execute();
     throw invalid();
   }
-  if (created.joined) services.wakeMail();
   return { user: created.user, session: created.session };
 }
 

@@ -8,6 +8,7 @@ import { emailKey } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
+import { transact } from "../db/transaction.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
 import { findByToken } from "../invitations/model.js";
 import { refuseLinkInName } from "../mail/names.js";
@@ -51,7 +52,7 @@ export async function createAccount(
   services: Services,
   account: NewAccount,
   device: Device,
-): Promise<SignupResult & { joined: boolean }> {
+): Promise<SignupResult> {
   const { email, name, passwordHash, invitationToken } = account;
   const user = await tx
     .insertInto("users")
@@ -65,11 +66,9 @@ export async function createAccount(
     targetType: "user",
     targetId: user.id,
   });
-  let joined = false;
   if (invitationToken !== undefined) {
     // Rule 7: the inviting organisation, and no personal one.
-    const result = await joinThroughInvitation(tx, services, user, invitationToken, device.ip);
-    joined = result.changed;
+    await joinThroughInvitation(tx, services, user, invitationToken, device.ip);
   } else {
     await createOrganization(tx, actor, {
       name: account.organizationName?.trim() || `${name}'s organisation`,
@@ -77,7 +76,7 @@ export async function createAccount(
     });
   }
   const session = await createSession(tx, user.id, device, services.config.session);
-  return { user, session, joined };
+  return { user, session };
 }
 
 /** Two sign-ups for one address at once: the loser finds the address taken, as if it had been. */
@@ -180,29 +179,22 @@ export async function checkSignupInvitation(
  * that session): DESIGN §4 wants a working session here; SIGNUP_CONFIRM=email closes the leak.
  */
 export async function signup(services: Services, input: SignupInput, device: Device): Promise<SignupResult> {
-  const { config, db } = services;
+  const { config } = services;
   const account = await prepareSignup(services, input, device);
   const { email, name } = account;
 
-  const created = await db
-    .transaction()
-    .execute(async (tx) => {
-      await checkSignupInvitation(tx, account.invitationToken, email);
-      // An existing account gets the decoy below; its invitation stays unused.
-      if (await findUserByEmail(tx, email)) return null;
-      return createAccount(tx, services, account, device);
-    })
-    .catch(nullOnTakenAddress);
-  if (created) {
-    if (created.joined) services.wakeMail();
-    return { user: created.user, session: created.session };
-  }
+  const created = await transact(services, async (tx) => {
+    await checkSignupInvitation(tx, account.invitationToken, email);
+    // An existing account gets the decoy below; its invitation stays unused.
+    if (await findUserByEmail(tx, email)) return null;
+    return createAccount(tx, services, account, device);
+  }).catch(nullOnTakenAddress);
+  if (created) return { user: created.user, session: created.session };
 
-  await db.transaction().execute(async (tx) => {
+  await transact(services, async (tx) => {
     const existing = await findUserByEmail(tx, email);
     if (existing) await mailAccountExists(tx, services, existing);
   });
-  services.wakeMail();
   const now = new Date();
   const sessionId = newId("ses");
   return {

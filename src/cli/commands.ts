@@ -9,6 +9,7 @@ import { type Config, ConfigError, loadConfig } from "../config.js";
 import { newId } from "../db/ids.js";
 import { type Database, openDatabase } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
+import { type TransactionServices, transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
 import { createLogger } from "../http/logging.js";
 import { toProblem } from "../http/problem.js";
@@ -190,7 +191,7 @@ ${CONFIG_HELP}`,
       const config = loadConfig();
       await withDatabase(config, async (database) => {
         await migrate(database.pool);
-        const result = await database.db.transaction().execute(async (tx) => {
+        const result = await transact(cliServices(database), async (tx) => {
           let user = await findUserByEmail(tx, email);
           user ??= await tx
             .insertInto("users")
@@ -309,7 +310,7 @@ ${CONFIG_HELP}`,
           return 1;
         }
         try {
-          const result = await database.db.transaction().execute((tx) =>
+          const result = await transact(cliServices(database), (tx) =>
             createInvitation(
               tx,
               { catalogue, publicUrl: config.publicUrl },
@@ -393,4 +394,12 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/**
+ * What a CLI command's transaction needs: the database, and no mail worker to wake — the CLI runs
+ * none; mail it queues is sent by a running server's worker on its next poll.
+ */
+function cliServices(database: Database): TransactionServices {
+  return { db: database.db, wakeMail: () => undefined };
 }

@@ -71,8 +71,6 @@ export interface ManagedInvitation {
   mail: MailState | undefined;
   /** `${PUBLIC_URL}/invite/{token}` for a link invitation, once; null for e-mail (it is in the mail). */
   url: string | null;
-  /** Whether the transaction queued a mail: the caller wakes the mail worker after committing. */
-  mailQueued: boolean;
 }
 
 export type Tx = Parameters<typeof enqueueMail>[0];
@@ -354,7 +352,6 @@ export async function createInvitation(
     grants,
     mail,
     url: row.delivery === "link" ? url : null,
-    mailQueued: row.delivery === "email",
   };
 }
 

@@ -7,6 +7,7 @@ import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
+import { transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
 import { lockOrganization } from "../orgs/queries.js";
 import type { Services } from "../services.js";
@@ -336,17 +337,16 @@ async function currentPlaces(
   };
 }
 
-/** Accept (DESIGN §4): one transaction; the mail worker is woken once it has committed. */
+/** Accept (DESIGN §4): one transaction; the mail worker is woken once it has committed (transact). */
 export async function acceptInvitation(
   services: Services,
   user: Joiner,
   token: string,
   ip: string | null,
 ): Promise<Omit<JoinResult, "changed">> {
-  const { changed, ...answer } = await services.db
-    .transaction()
-    .execute((tx) => joinThroughInvitation(tx, services, user, token, ip));
-  if (changed) services.wakeMail();
+  const { changed: _, ...answer } = await transact(services, (tx) =>
+    joinThroughInvitation(tx, services, user, token, ip),
+  );
   return answer;
 }
 
@@ -355,12 +355,12 @@ export async function acceptInvitation(
  * nobody, so declining it is just not accepting it: it answers the same and changes nothing.
  */
 export async function declineInvitation(
-  services: Pick<Services, "db">,
+  services: Pick<Services, "db" | "wakeMail">,
   user: Joiner,
   token: string,
   ip: string | null,
 ): Promise<void> {
-  await services.db.transaction().execute(async (tx) => {
+  await transact(services, async (tx) => {
     const { row } = await lockInvitation(tx, token);
     if (row.delivery === "link") return;
     assertInvitedAddress(row, user.email);

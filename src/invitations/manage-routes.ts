@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
+import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Email, Empty, Page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -110,11 +111,6 @@ export async function invitationManagementRoutes(
     },
   };
 
-  async function created(result: ManagedInvitation) {
-    if (result.mailQueued) services.wakeMail();
-    return present(result);
-  }
-
   app.post(
     "/api/v1/orgs/:org/invitations",
     {
@@ -139,7 +135,7 @@ export async function invitationManagementRoutes(
     async (request, reply) => {
       const { orgId } = requireAccess(request);
       const { user } = requireAuth(request);
-      const result = await db.transaction().execute((tx) =>
+      const result = await transact(services, (tx) =>
         createInvitation(
           tx,
           ctx,
@@ -149,7 +145,7 @@ export async function invitationManagementRoutes(
           { ...request.body, orgId },
         ),
       );
-      return reply.status(201).send(await created(result));
+      return reply.status(201).send(present(result));
     },
   );
 
@@ -175,7 +171,7 @@ export async function invitationManagementRoutes(
       const { orgId } = requireAccess(request);
       const { user } = requireAuth(request);
       const { role, ...rest } = request.body;
-      const result = await db.transaction().execute((tx) =>
+      const result = await transact(services, (tx) =>
         createInvitation(
           tx,
           ctx,
@@ -189,7 +185,7 @@ export async function invitationManagementRoutes(
           },
         ),
       );
-      return reply.status(201).send(await created(result));
+      return reply.status(201).send(present(result));
     },
   );
 
@@ -261,10 +257,10 @@ export async function invitationManagementRoutes(
     },
     async (request) => {
       const { user } = requireAuth(request);
-      const result = await db
-        .transaction()
-        .execute((tx) => resendInvitation(tx, ctx, actorOf(request), user.id, request.params.id));
-      return created(result);
+      const result = await transact(services, (tx) =>
+        resendInvitation(tx, ctx, actorOf(request), user.id, request.params.id),
+      );
+      return present(result);
     },
   );
 
@@ -281,9 +277,9 @@ export async function invitationManagementRoutes(
     },
     async (request, reply) => {
       const { user } = requireAuth(request);
-      await db
-        .transaction()
-        .execute((tx) => cancelInvitation(tx, catalogue, actorOf(request), user.id, request.params.id));
+      await transact(services, (tx) =>
+        cancelInvitation(tx, catalogue, actorOf(request), user.id, request.params.id),
+      );
       return sendEmpty(reply, 204);
     },
   );

@@ -161,7 +161,6 @@ export async function resendInvitation(
     grants,
     mail,
     url: row.delivery === "link" ? url : null,
-    mailQueued: row.delivery === "email",
   };
 }
 

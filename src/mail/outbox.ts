@@ -3,6 +3,7 @@
 import { type Kysely, sql } from "kysely";
 import { newId } from "../db/ids.js";
 import type { DB } from "../db/schema.js";
+import { noteMailQueued } from "../db/transaction.js";
 import { type MailTemplate, renderMail } from "./templates.js";
 
 export interface EnqueueMailInput {
@@ -43,6 +44,7 @@ export async function enqueueMail(
       message_id: messageId,
     })
     .execute();
+  noteMailQueued(tx);
   return { id, messageId };
 }
 

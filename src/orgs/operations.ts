@@ -11,7 +11,7 @@ import { AppError, assert } from "../core/errors.js";
 import { page } from "../core/paging.js";
 import type { RateLimiter } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
-import type { Database, Db, Queryable } from "../db/index.js";
+import type { Database, Queryable, Tx } from "../db/index.js";
 import { runPrepared } from "../db/prepared.js";
 import type { OrganizationRow, WorkspaceRow } from "../db/schema.js";
 import { searchPlan, walkedPage } from "../db/search.js";
@@ -97,16 +97,14 @@ export async function listUserOrganizations(
  * counts against the user's limit, in the same transaction: a refusal (429) creates nothing, and
  * a creation that fails gives its count back.
  */
-export function createOwnedOrganization(
-  db: Db,
+export async function createOwnedOrganization(
+  tx: Tx,
   actor: Actor & { id: string },
   name: string,
   rateLimit?: { limiter: RateLimiter; limit: RateLimit },
 ): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {
-  return db.transaction().execute(async (tx) => {
-    if (rateLimit) await rateLimit.limiter.hit(`orgs:user:${actor.id}`, rateLimit.limit, tx);
-    return createOrganization(tx, actor, { name, ownerId: actor.id });
-  });
+  if (rateLimit) await rateLimit.limiter.hit(`orgs:user:${actor.id}`, rateLimit.limit, tx);
+  return createOrganization(tx, actor, { name, ownerId: actor.id });
 }
 
 /** One page of the user's organisations with their role, oldest membership first. */
@@ -129,53 +127,49 @@ export async function getOrganization(db: Queryable, orgId: string): Promise<Org
   return organization;
 }
 
-export function renameOrganization(
-  db: Db,
+export async function renameOrganization(
+  tx: Tx,
   actor: Actor,
   orgId: string,
   name: string,
 ): Promise<OrganizationRow> {
-  return db.transaction().execute(async (tx) => {
-    const current = await lockOrganization(tx, orgId);
-    assert(current, () => new AppError("organization_not_found"));
-    const to = name.trim();
-    refuseLinkInName("name", to);
-    if (to === current.name) return current;
-    const renamed = await tx
-      .updateTable("organizations")
-      .set({ name: to, updated_at: new Date() })
-      .where("id", "=", orgId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordAudit(tx, actor, {
-      orgId,
-      action: "organization.renamed",
-      targetType: "organization",
-      targetId: orgId,
-      data: { from: current.name, to },
-    });
-    return renamed;
+  const current = await lockOrganization(tx, orgId);
+  assert(current, () => new AppError("organization_not_found"));
+  const to = name.trim();
+  refuseLinkInName("name", to);
+  if (to === current.name) return current;
+  const renamed = await tx
+    .updateTable("organizations")
+    .set({ name: to, updated_at: new Date() })
+    .where("id", "=", orgId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordAudit(tx, actor, {
+    orgId,
+    action: "organization.renamed",
+    targetType: "organization",
+    targetId: orgId,
+    data: { from: current.name, to },
   });
+  return renamed;
 }
 
 /**
  * Deletes the organisation and everything of it: workspaces and memberships cascade; its audit
  * trail and its mail not yet sent go too. One event stays, saying who deleted it and when.
  */
-export async function deleteOrganization(db: Db, actor: Actor, orgId: string): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const org = await lockOrganization(tx, orgId);
-    assert(org, () => new AppError("organization_not_found"));
-    await tx.deleteFrom("audit_events").where("org_id", "=", orgId).execute();
-    await tx.deleteFrom("mail_outbox").where("org_id", "=", orgId).where("status", "=", "queued").execute();
-    await tx.deleteFrom("organizations").where("id", "=", orgId).execute();
-    await recordAudit(tx, actor, {
-      orgId,
-      action: "organization.deleted",
-      targetType: "organization",
-      targetId: orgId,
-      data: { name: org.name },
-    });
+export async function deleteOrganization(tx: Tx, actor: Actor, orgId: string): Promise<void> {
+  const org = await lockOrganization(tx, orgId);
+  assert(org, () => new AppError("organization_not_found"));
+  await tx.deleteFrom("audit_events").where("org_id", "=", orgId).execute();
+  await tx.deleteFrom("mail_outbox").where("org_id", "=", orgId).where("status", "=", "queued").execute();
+  await tx.deleteFrom("organizations").where("id", "=", orgId).execute();
+  await recordAudit(tx, actor, {
+    orgId,
+    action: "organization.deleted",
+    targetType: "organization",
+    targetId: orgId,
+    data: { name: org.name },
   });
 }
 
@@ -279,42 +273,40 @@ async function stillAllowed(
 }
 
 /** Rule 1 and rule 2: changes a member's org role. */
-export function changeMemberRole(
-  db: Db,
+export async function changeMemberRole(
+  tx: Tx,
   catalogue: Catalogue,
   caller: Caller,
   orgId: string,
   userId: string,
   role: string,
 ): Promise<Member> {
-  return db.transaction().execute(async (tx) => {
-    assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
-    const target = await findMember(tx, orgId, userId);
-    assert(target, memberNotFound);
-    refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, role));
-    if (target.role !== role) {
-      await keepAnOwner(tx, orgId, target, role, false);
-      await stillAllowed(tx, catalogue, orgId, caller, target.role, role);
-      await tx
-        .updateTable("org_memberships")
-        .set({ role })
-        .where("org_id", "=", orgId)
-        .where("user_id", "=", userId)
-        .execute();
-      await recordAudit(tx, caller.actor, {
-        orgId,
-        action: "member.role_changed",
-        targetType: "user",
-        targetId: userId,
-        data: { from: target.role, to: role, email: target.email, name: target.name },
-      });
-      // Their invitations give no more than they now could (rules 1 and 9).
-      await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
-    }
-    const [member] = await withWorkspaces(tx, orgId, [{ ...target, role }]);
-    assert(member, memberNotFound);
-    return member;
-  });
+  assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
+  const target = await findMember(tx, orgId, userId);
+  assert(target, memberNotFound);
+  refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, role));
+  if (target.role !== role) {
+    await keepAnOwner(tx, orgId, target, role, false);
+    await stillAllowed(tx, catalogue, orgId, caller, target.role, role);
+    await tx
+      .updateTable("org_memberships")
+      .set({ role })
+      .where("org_id", "=", orgId)
+      .where("user_id", "=", userId)
+      .execute();
+    await recordAudit(tx, caller.actor, {
+      orgId,
+      action: "member.role_changed",
+      targetType: "user",
+      targetId: userId,
+      data: { from: target.role, to: role, email: target.email, name: target.name },
+    });
+    // Their invitations give no more than they now could (rules 1 and 9).
+    await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
+  }
+  const [member] = await withWorkspaces(tx, orgId, [{ ...target, role }]);
+  assert(member, memberNotFound);
+  return member;
 }
 
 /**
@@ -322,39 +314,33 @@ export function changeMemberRole(
  * workspaces. A member removing themselves is leaving: any role may, but the last owner.
  */
 export async function removeMember(
-  db: Db,
+  tx: Tx,
   catalogue: Catalogue,
   caller: Caller,
   orgId: string,
   userId: string,
 ): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
-    const target = await findMember(tx, orgId, userId);
-    assert(target, memberNotFound);
-    const leaving = userId === caller.actor.id;
-    if (!leaving) refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, null));
-    await keepAnOwner(tx, orgId, target, null, leaving);
-    if (!leaving) await stillAllowed(tx, catalogue, orgId, caller, target.role, null);
-    await tx
-      .deleteFrom("org_memberships")
-      .where("org_id", "=", orgId)
-      .where("user_id", "=", userId)
-      .execute();
-    // Whoever leaves takes their pending invitations' backing with them (rules 1 and 9).
-    await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
-    await recordAudit(
-      tx,
-      caller.actor,
-      leaving
-        ? { orgId, action: "member.left", targetType: "user", targetId: userId, data: { role: target.role } }
-        : {
-            orgId,
-            action: "member.removed",
-            targetType: "user",
-            targetId: userId,
-            data: { role: target.role, email: target.email, name: target.name },
-          },
-    );
-  });
+  assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
+  const target = await findMember(tx, orgId, userId);
+  assert(target, memberNotFound);
+  const leaving = userId === caller.actor.id;
+  if (!leaving) refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, null));
+  await keepAnOwner(tx, orgId, target, null, leaving);
+  if (!leaving) await stillAllowed(tx, catalogue, orgId, caller, target.role, null);
+  await tx.deleteFrom("org_memberships").where("org_id", "=", orgId).where("user_id", "=", userId).execute();
+  // Whoever leaves takes their pending invitations' backing with them (rules 1 and 9).
+  await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
+  await recordAudit(
+    tx,
+    caller.actor,
+    leaving
+      ? { orgId, action: "member.left", targetType: "user", targetId: userId, data: { role: target.role } }
+      : {
+          orgId,
+          action: "member.removed",
+          targetType: "user",
+          targetId: userId,
+          data: { role: target.role, email: target.email, name: target.name },
+        },
+  );
 }

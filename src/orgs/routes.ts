@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf } from "../access/can.js";
 import { limitSearch } from "../core/rate-limit.js";
+import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -63,10 +64,12 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       },
     },
     async (request, reply) => {
-      const { organization } = await createOwnedOrganization(db, actorOf(request), request.body.name, {
-        limiter: services.limiter,
-        limit: services.config.rateLimits.orgsUser,
-      });
+      const { organization } = await transact(services, (tx) =>
+        createOwnedOrganization(tx, actorOf(request), request.body.name, {
+          limiter: services.limiter,
+          limit: services.config.rateLimits.orgsUser,
+        }),
+      );
       return reply.status(201).send({ organization: presentOrganization(organization) });
     },
   );
@@ -132,7 +135,9 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId } = requireAccess(request);
-      const organization = await renameOrganization(db, actorOf(request), orgId, request.body.name);
+      const organization = await transact(services, (tx) =>
+        renameOrganization(tx, actorOf(request), orgId, request.body.name),
+      );
       return { organization: presentOrganization(organization) };
     },
   );
@@ -150,7 +155,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request, reply) => {
       const { orgId } = requireAccess(request);
-      await deleteOrganization(db, actorOf(request), orgId);
+      await transact(services, (tx) => deleteOrganization(tx, actorOf(request), orgId));
       return sendEmpty(reply, 204);
     },
   );
@@ -200,13 +205,8 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId } = requireAccess(request);
-      const member = await changeMemberRole(
-        db,
-        catalogue,
-        callerOf(request),
-        orgId,
-        request.params.user,
-        request.body.role,
+      const member = await transact(services, (tx) =>
+        changeMemberRole(tx, catalogue, callerOf(request), orgId, request.params.user, request.body.role),
       );
       return { member: presentMember(member) };
     },
@@ -226,7 +226,9 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request, reply) => {
       const { orgId } = requireAccess(request);
-      await removeMember(db, catalogue, callerOf(request), orgId, request.params.user);
+      await transact(services, (tx) =>
+        removeMember(tx, catalogue, callerOf(request), orgId, request.params.user),
+      );
       return sendEmpty(reply, 204);
     },
   );

@@ -7,6 +7,7 @@ import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { limitSearch } from "../core/rate-limit.js";
 import type { WorkspaceRow } from "../db/schema.js";
+import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -111,9 +112,9 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
     async (request, reply) => {
       const { orgId } = requireAccess(request);
       const actor = actorOf(request);
-      const workspace = await db
-        .transaction()
-        .execute((tx) => createWorkspace(tx, actor, { ...request.body, orgId }));
+      const workspace = await transact(services, (tx) =>
+        createWorkspace(tx, actor, { ...request.body, orgId }),
+      );
       return reply.status(201).send({ workspace: presentWorkspace(workspace) });
     },
   );
@@ -201,9 +202,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = requireAccess(request);
       const actor = actorOf(request);
       const place = { orgId, workspaceId: request.params.ws };
-      const workspace = await db
-        .transaction()
-        .execute((tx) => updateWorkspace(tx, actor, place, request.body));
+      const workspace = await transact(services, (tx) => updateWorkspace(tx, actor, place, request.body));
       return { workspace: presentWorkspace(workspace) };
     },
   );
@@ -223,7 +222,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = requireAccess(request);
       const actor = actorOf(request);
       const place = { orgId, workspaceId: request.params.ws };
-      await db.transaction().execute((tx) => deleteWorkspace(tx, actor, place, catalogue));
+      await transact(services, (tx) => deleteWorkspace(tx, actor, place, catalogue));
       return sendEmpty(reply, 204);
     },
   );
@@ -279,7 +278,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = requireAccess(request);
       const actor = actorOf(request);
       const place = { orgId, workspaceId: request.params.ws };
-      const { member, added } = await db.transaction().execute((tx) =>
+      const { member, added } = await transact(services, (tx) =>
         putWorkspaceMember(tx, catalogue, actor, place, {
           userId: request.params.user,
           role: request.body.role,
@@ -304,9 +303,9 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = requireAccess(request);
       const actor = actorOf(request);
       const place = { orgId, workspaceId: request.params.ws };
-      await db
-        .transaction()
-        .execute((tx) => removeWorkspaceMember(tx, catalogue, actor, place, request.params.user));
+      await transact(services, (tx) =>
+        removeWorkspaceMember(tx, catalogue, actor, place, request.params.user),
+      );
       return sendEmpty(reply, 204);
     },
   );
