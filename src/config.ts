@@ -40,7 +40,7 @@ export interface Config {
   signup: "open" | "invite-only";
   /**
    * `email`: a sign-up answers 202 and mails the address; the account is made by the mailed link,
-   * so sign-up tells nobody which addresses have accounts. `off`: DESIGN §4's 201 with a session.
+   * so sign-up tells nobody which addresses have accounts. `off`: the documented 201 with a session.
    */
   signupConfirm: "off" | "email";
   /** A JSON file extending the role and permission catalogue. */

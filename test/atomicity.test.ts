@@ -1,4 +1,4 @@
-// DESIGN rule 14: a change, its audit event and its mail commit together or not at all. A
+// Rule 14 (docs/rules.md#rule-14): a change, its audit event and its mail commit together or not at all. A
 // trigger makes the database refuse one write in the middle of an operation; nothing of that
 // operation may remain.
 import assert from "node:assert/strict";

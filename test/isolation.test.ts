@@ -1,4 +1,4 @@
-// DESIGN rule 3, tenant isolation, for every route with an id — found by walking the app's route
+// docs/rules.md#rule-3, tenant isolation, for every route with an id — found by walking the app's route
 // table, so a route added later is covered without anyone remembering to. The most powerful
 // caller in tenant A (its owner) names tenant B's organisation, workspace, member or session:
 // the answer must be exactly the answer for an id that does not exist, and B must be unchanged.

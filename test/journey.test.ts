@@ -1,13 +1,13 @@
 // The issue's "done when", as a person would do it through the HTTP API: an owner builds an
 // organisation with several workspaces and places people with different roles; every role sees
-// and does exactly what DESIGN §2 says — no more — also across organisations; afterwards the
+// and does exactly what docs/roles.md says — no more — also across organisations; afterwards the
 // audit log tells the whole story. (People join by invitation once that exists; here they are
 // placed in the organisation directly, as an accepted invitation would.)
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "./helpers/app.js";
 
-// DESIGN §2, written out by hand: the test fails if the catalogue drifts from the document.
+// docs/roles.md, written out by hand: the test fails if the catalogue drifts from the document.
 const ORG = {
   owner: [
     "org.billing",
@@ -115,7 +115,7 @@ const person = (name: string) => {
   return p;
 };
 
-test("each org role sees the organisation with exactly its DESIGN §2 permissions", async () => {
+test("each org role sees the organisation with exactly its permissions in docs/roles.md", async () => {
   const expected: [SignedUp, keyof typeof ORG][] = [
     [owner, "owner"],
     [person("Ada"), "admin"],
@@ -149,7 +149,7 @@ test("each person lists exactly the workspaces they can enter, with their effect
   }
 });
 
-test("in each workspace, each role holds exactly its DESIGN §2 permissions, and authorize agrees", async () => {
+test("in each workspace, each role holds exactly its permissions in docs/roles.md, and authorize agrees", async () => {
   const cases: [SignedUp, string, keyof typeof WS][] = [
     [owner, "Support", "admin"],
     [person("Ada"), "Sales", "admin"],

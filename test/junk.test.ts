@@ -1,4 +1,4 @@
-// DESIGN rule 16, broadly: every route of the live route table, given junk — wrong types, huge
+// docs/rules.md#rule-16, broadly: every route of the live route table, given junk — wrong types, huge
 // strings, NUL bytes, lone surrogates, SQL and path fragments, absurd ids and query values — with
 // and without a session, answers a 4xx problem, never a 5xx. (Issue 7 adds a property-based
 // version that also checks that nothing changed.)

@@ -1,4 +1,4 @@
-// The role and permission catalogue: DESIGN §2 (the default catalogue, effective roles, the
+// The role and permission catalogue: docs/roles.md (the default catalogue, effective roles, the
 // host's extensions) and rule 1 (no escalation), as pure functions — no database.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -24,7 +24,7 @@ import {
   loadCatalogue,
 } from "./catalogue.js";
 
-// DESIGN §2, copied by hand: one row per permission, the roles with a ✓ in it.
+// docs/roles.md, copied by hand: one row per permission, the roles with a ✓ in it.
 const WORKSPACE_TABLE: [permission: string, roles: string[]][] = [
   ["flows.read", ["admin", "editor", "viewer"]],
   ["flows.write", ["admin", "editor"]],
@@ -69,7 +69,7 @@ function byRole(table: [string, string[]][], roles: string[]): Record<string, st
 
 const cat = DEFAULT_CATALOGUE;
 
-describe("the default catalogue is DESIGN §2", () => {
+describe("the default catalogue is the table in docs/roles.md", () => {
   test("workspace roles hold exactly the permissions of the table", () => {
     const expected = byRole(WORKSPACE_TABLE, WORKSPACE_ROLES);
     for (const role of WORKSPACE_ROLES) {

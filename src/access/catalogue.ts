@@ -1,4 +1,4 @@
-// The role and permission catalogue (DESIGN §2) as data: which role holds which permission.
+// The role and permission catalogue (docs/roles.md) as data: which role holds which permission.
 // Nothing here is an `if`: routes name a permission, and can() looks it up. A host extends the
 // catalogue with a JSON file (ROLES_FILE): extra permissions granted to existing roles, and
 // extra workspace roles.

@@ -1,4 +1,4 @@
-// Accounts: sign-up, log-in, profile, password change and reset (DESIGN §4, rules 10, 11, 16).
+// Accounts: sign-up, log-in, profile, password change and reset (README.md#http-api, rules 10, 11, 16).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {

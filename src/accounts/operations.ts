@@ -1,4 +1,4 @@
-// Log-in, password change and password reset: DESIGN rules 10–12 and 14 (sign-up: signup.ts).
+// Log-in, password change and password reset: rules 10–12 and 14, docs/rules.md (sign-up: signup.ts).
 // Every change commits together with its audit event and its mail, or not at all.
 import { recordAudit } from "../audit/operations.js";
 import { AppError, fieldError } from "../core/errors.js";
@@ -48,7 +48,7 @@ export function resetUrl(publicUrl: string, token: string): string {
 }
 
 /**
- * DESIGN rules 10–12. The same answer, after the same work, for an unknown address and a wrong
+ * Rules 10–12 (docs/rules.md). The same answer, after the same work, for an unknown address and a wrong
  * password; failures count per address and per IP; every log-in makes a new session (no fixation).
  */
 export async function login(

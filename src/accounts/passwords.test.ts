@@ -1,4 +1,4 @@
-// The dummy hash an unknown address is checked against (DESIGN rule 11): it must cost what a real
+// The dummy hash an unknown address is checked against (docs/rules.md#rule-11): it must cost what a real
 // password check costs, from the very first unknown address.
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -36,7 +36,7 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 }
 
 // A hash of a random password, verified against when there is no account, so that an unknown
-// address costs the same time as a wrong password (DESIGN rule 11). Made as the module loads, not
+// address costs the same time as a wrong password (docs/rules.md#rule-11). Made as the module loads, not
 // at the first unknown address: made then, that first log-in would cost a hash and a verify, twice
 // a wrong password's time.
 export const dummyHash: Promise<string> = hashPassword(`no-account-${randomBytes(16).toString("hex")}`);

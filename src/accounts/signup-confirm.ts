@@ -2,7 +2,7 @@
 // whether or not the address has an account, and mails the address: a link that makes the account
 // when it has none, the "you already have an account" mail when it has one. Nothing the caller
 // can see — the answer, the next request — then tells the two apart; only the mailbox's owner
-// learns which it was. The default (SIGNUP_CONFIRM=off) keeps DESIGN §4's 201 with a session.
+// learns which it was. The default (SIGNUP_CONFIRM=off) keeps the API's documented 201 with a session.
 
 import { fieldError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";

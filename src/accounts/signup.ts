@@ -1,4 +1,4 @@
-// Sign-up: DESIGN rules 7 and 11. The account, its organisation (or its invitation's place), its
+// Sign-up: rules 7 and 11 (docs/rules.md). The account, its organisation (or its invitation's place), its
 // audit event and its first session commit together, or none of them does. With SIGNUP_CONFIRM=email
 // the account is made later, from the mailed link (signup-confirm.ts).
 import type { Actor } from "../audit/operations.js";
@@ -171,12 +171,12 @@ export async function checkSignupInvitation(
 }
 
 /**
- * DESIGN rules 7 and 11. Without an invitation the new user owns a new organisation with one
+ * Rules 7 and 11 (docs/rules.md). Without an invitation the new user owns a new organisation with one
  * workspace; with one, they join the inviting organisation in the same transaction as the
  * account, and an unusable invitation fails the sign-up with its 404/410/403 and creates nothing. When the address already has an account the answer looks the same (a user and a
  * session that will never work) and the address's owner gets a mail saying so: the sign-up
  * answer does not reveal who has an account. The next request does (GET /me answers 401 with
- * that session): DESIGN §4 wants a working session here; SIGNUP_CONFIRM=email closes the leak.
+ * that session): the API promises a working session here; SIGNUP_CONFIRM=email closes the leak.
  */
 export async function signup(services: Services, input: SignupInput, device: Device): Promise<SignupResult> {
   const { config } = services;

@@ -1,4 +1,4 @@
-// Password guesses (DESIGN rule 12), limited so that a stranger cannot lock a person out.
+// Password guesses (docs/rules.md#rule-12), limited so that a stranger cannot lock a person out.
 //
 // Every guess is counted before the password is checked (guesses sent together, to one server or
 // to many, must not all pass a check made before any was counted), under three keys:

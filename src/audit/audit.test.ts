@@ -1,4 +1,4 @@
-// The audit log: DESIGN §1 "Audit event", §4 `GET /api/v1/orgs/{org}/audit`, rules 3 and 9.
+// The audit log (docs/concepts.md#the-audit-trail), `GET /api/v1/orgs/{org}/audit`, rules 3 and 9.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";

@@ -1,4 +1,4 @@
-// Brute force (DESIGN rule 12): limits answer 429 with Retry-After, are kept in PostgreSQL so
+// Brute force (docs/rules.md#rule-12): limits answer 429 with Retry-After, are kept in PostgreSQL so
 // they hold across servers, and are configurable.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";

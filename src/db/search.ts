@@ -1,4 +1,4 @@
-// "q matches name or e-mail, case-insensitive, anywhere in the string" (DESIGN §4), written so
+// "q matches name or e-mail, case-insensitive, anywhere in the string" (README.md#http-api), written so
 // that the trigram indexes of migration 0002 (lower(name), lower(email) with gin_trgm_ops) serve it,
 // and so that no search reads more than SEARCH_ROW_LIMIT rows or another organisation's members.
 import { type RawBuilder, type SqlBool, sql } from "kysely";

@@ -1,4 +1,4 @@
-// DESIGN rule 13: a state-changing request that a browser made from another site is refused.
+// Rule 13 (docs/rules.md#rule-13): a state-changing request a browser made from another site is refused.
 // Browsers send Sec-Fetch-Site (and Origin) on such requests; API clients using a Bearer token
 // are not exposed to CSRF and are not checked. Requests made by browsers without a session
 // cookie (log-in, sign-up) are checked too: that closes log-in CSRF.

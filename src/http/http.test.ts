@@ -365,7 +365,7 @@ describe("operations routes", () => {
 describe("the route table", () => {
   test("every /api/v1 route declares its permission, and only the listed ones are public", () => {
     // The guard's onRoute hook already refuses a route without a permission at start-up (next
-    // test); here the declared table is checked against the public routes DESIGN lists.
+    // test); here the declared table is checked against the public routes of README.md#http-api.
     const api = t.app.routes.filter((r) => r.url.startsWith("/api/v1") && r.method !== "HEAD");
     assert.ok(api.length >= 12, `${api.length} routes`);
     for (const r of api) assert.ok(r.permission, `${r.method} ${r.url} declares no permission`);

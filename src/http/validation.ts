@@ -1,7 +1,7 @@
 // Two Ajv instances: bodies are checked strictly (a number is not a string: JSON has types),
 // while path and query parameters, which arrive as text, are coerced to their declared types.
 // Past the schema, every string must be text (no NUL, no lone surrogate), and a JSON body must be
-// UTF-8: DESIGN rule 16, bad input is refused, never stored in a mangled form.
+// UTF-8: rule 16 (docs/rules.md#rule-16), bad input is refused, never stored in a mangled form.
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import type { FastifyError, FastifyInstance, FastifySchemaCompiler } from "fastify";

@@ -1,4 +1,4 @@
-// Who may give what an invitation gives (DESIGN rules 1 and 9): the check made when one is
+// Who may give what an invitation gives (rules 1 and 9, docs/rules.md): the check made when one is
 // created or managed, the same check made again for one already made (its inviter may have been
 // demoted since), and the withdrawal of the pending invitations their inviters can no longer back.
 import { sql } from "kysely";

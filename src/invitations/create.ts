@@ -1,4 +1,4 @@
-// Creating invitations (DESIGN §4 "Invitations", rules 1, 4, 5, 12, 14). The HTTP routes and
+// Creating invitations (README.md#invitations; rules 1, 4, 5, 12, 14). The HTTP routes and
 // `rollcall invite` both call createInvitation, so an operator's invitation follows the same
 // rules except rule 1 (the operator holds the database; there is nobody to escalate above).
 import { sql } from "kysely";

@@ -1,6 +1,6 @@
 // POST /api/v1/invitations/accept and /decline for existing users: joining at once (rule 8),
 // e-mail binding (rule 6), merging that raises and never lowers (rule 8), ended invitations
-// (rule 5), a resend's dead token. DESIGN §4.
+// (rule 5), a resend's dead token. README.md#invitations.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";

@@ -1,5 +1,6 @@
 // GET /api/v1/invitations/lookup: what the accept page shows, with no login. It never shows the
-// invited address and never consumes the invitation (a mail scanner's prefetch). DESIGN §4, rules 4, 12.
+// invited address and never consumes the invitation (a mail scanner's prefetch).
+// README.md#invitations, rules 4, 12.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { buildUser, randomIp, type TestApp, testApp, uniqueEmail } from "../../test/helpers/app.js";

@@ -1,6 +1,6 @@
 // Using an invitation: look it up (no login, consumes nothing), join through it (accept, or
 // sign-up with a token: the same step inside the caller's transaction), decline it.
-// DESIGN rules 5–8, 14 and 15.
+// Rules 5–8, 14 and 15 (docs/rules.md).
 import { orgRole, workspaceRole } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
@@ -337,7 +337,7 @@ async function currentPlaces(
   };
 }
 
-/** Accept (DESIGN §4): one transaction; the mail worker is woken once it has committed (transact). */
+/** Accept (README.md#invitations): one transaction; the mail worker is woken once it has committed (transact). */
 export async function acceptInvitation(
   services: Services,
   user: Joiner,

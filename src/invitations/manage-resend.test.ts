@@ -1,4 +1,4 @@
-// Resending and cancelling (DESIGN §4 "Invitations"): a resend kills the old link, renews the
+// Resending and cancelling (README.md#invitations): a resend kills the old link, renews the
 // expiry and sends a new mail; a cancel ends the invitation; both are allowed "as for creating
 // it", and an invitation of another organisation answers exactly like one that does not exist.
 import assert from "node:assert/strict";

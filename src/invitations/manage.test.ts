@@ -1,4 +1,4 @@
-// Creating and listing invitations (DESIGN §4 "Invitations", rules 1, 4, 16): the e-mail really
+// Creating and listing invitations (README.md#invitations, rules 1, 4, 16): the e-mail really
 // reaches an SMTP listener with its link, the token is never in an answer or at rest, a link
 // invitation shows its URL once, and nobody grants above their own role.
 import assert from "node:assert/strict";

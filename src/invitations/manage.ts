@@ -1,5 +1,5 @@
 // Managing invitations after creation: resend (new token, old link dead), cancel, and the lists
-// with their derived status. Who may do so is decided here, "as for creating it" (DESIGN §4).
+// with their derived status. Who may do so is decided here, "as for creating it" (README.md#invitations).
 import { sql } from "kysely";
 import { can } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";

@@ -36,7 +36,7 @@ export interface Grant {
   role: string;
 }
 
-/** A new token (256 bits, DESIGN rule 4) and the hash that is all the database keeps. */
+/** A new token (256 bits, docs/rules.md#rule-4) and the hash that is all the database keeps. */
 export function newInvitationToken(): { token: string; hash: Buffer } {
   const token = newSecret();
   return { token, hash: sha256(token) };
@@ -64,7 +64,7 @@ export function maskEmail(email: string): string {
   return `${email[0]}***${email.slice(at)}`;
 }
 
-/** The 410 that a used-up, cancelled, declined or expired invitation answers (DESIGN rule 5). */
+/** The 410 that a used-up, cancelled, declined or expired invitation answers (docs/rules.md#rule-5). */
 export function goneError(status: InvitationStatus): AppError | null {
   switch (status) {
     case "accepted":
@@ -109,7 +109,7 @@ export const COLUMNS = [
 
 /**
  * The invitation a token names, or 404 invitation_not_found. With `lock`, the row is locked for
- * the caller's transaction, so that concurrent accepts take turns (DESIGN rule 5).
+ * the caller's transaction, so that concurrent accepts take turns (docs/rules.md#rule-5).
  */
 export async function findByToken(
   db: Queryable,
@@ -170,7 +170,7 @@ export async function mailStates(db: Queryable, mailIds: string[]): Promise<Map<
   return map;
 }
 
-/** An invitation as it leaves the server (DESIGN §4): never the token or its hash. */
+/** An invitation as it leaves the server (README.md#invitations): never the token or its hash. */
 export function presentInvitation(row: InvitationRow, grants: Grant[], mail: MailState | undefined) {
   return {
     id: row.id,

@@ -1,4 +1,4 @@
-// Join notifications (DESIGN rule 15): when someone joins, one mail to each person whose
+// Join notifications (docs/rules.md#rule-15): when someone joins, one mail to each person whose
 // effective role is admin in a workspace they joined — that workspace's direct admins and the
 // organisation's owners and admins — one per person however many workspaces; without workspaces,
 // the organisation's owners and admins. Never the new member. Written in the joining

@@ -15,7 +15,7 @@ export interface MailTemplateData {
   account_exists: { name: string; loginUrl: string; resetUrl: string };
   /** SIGNUP_CONFIRM=email: a sign-up for an address without an account; the link makes it. */
   confirm_signup: { name: string; url: string; expiresInHours: number };
-  /** An invitation sent to an address (DESIGN §4 Invitations, delivery "email"). */
+  /** An invitation sent to an address (delivery "email", docs/concepts.md#invitations). */
   invitation: {
     inviterName: string;
     organizationName: string;

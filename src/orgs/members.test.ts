@@ -1,4 +1,4 @@
-// Org members: listing and search, role changes and removal. DESIGN §4 and rules 1, 3, 14, 16.
+// Org members: listing and search, role changes and removal. README.md#http-api and rules 1, 3, 14, 16.
 // The last-owner rule and removal taking effect at once live in members-rules.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";

@@ -1,4 +1,4 @@
-// Organisations and org memberships: the rules (DESIGN rules 1, 2, 3, 9, 14). Each operation that
+// Organisations and org memberships: the rules (rules 1, 2, 3, 9, 14: docs/rules.md). Each operation that
 // changes something runs in one transaction with its audit event; changes to memberships first
 // lock the organisation's row, so that the owners they count cannot change under them.
 import { orgGrantRefusal } from "../access/can.js";

@@ -1,4 +1,4 @@
-// Organisations: DESIGN §4 "Organisations and members" (the organisation routes), rules 3, 14, 16.
+// Organisations: the organisation routes (README.md#organisations-workspaces-and-members), rules 3, 14, 16.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";

@@ -1,4 +1,4 @@
-// DESIGN rule 10. A session token is `<session id>.<secret>`: only the secret's SHA-256 is stored,
+// docs/rules.md#rule-10. A session token is `<session id>.<secret>`: only the secret's SHA-256 is stored,
 // so neither the token nor anything that could stand in for it is kept. Idle timeout counts from
 // last_seen_at, which is written at most once a minute; the absolute lifetime counts from
 // creation. Checking a token on each request is resolve.ts.

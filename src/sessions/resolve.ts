@@ -3,7 +3,7 @@
 // place the path names (an organisation or a workspace), or their organisations for GET /me.
 //
 // Nothing here is cached: the standing is read on every request, so a removal or a role change
-// holds from the very next request on every server (DESIGN rule 9). What makes this fast is
+// holds from the very next request on every server (docs/rules.md#rule-9). What makes this fast is
 // round trips, not memory: one statement instead of two or three, sent as a named prepared
 // statement (the server parses and plans it once per connection; each request then sends only
 // Bind and Execute), and shared by the requests that arrive together (Lookups). Columns are listed explicitly so that a later migration adding a column

@@ -1,4 +1,4 @@
-// Sessions and devices: DESIGN rule 10 and §4 "Accounts and sessions".
+// Sessions and devices: rule 10 (docs/rules.md#rule-10) and the session routes of README.md#http-api.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {

@@ -1,11 +1,11 @@
-// DESIGN §2 (the workspace permission table, effective roles) through GET /workspaces/{ws},
+// docs/roles.md (the workspace permission table, effective roles) through GET /workspaces/{ws},
 // GET /orgs/{org}/workspaces and POST /workspaces/{ws}/authorize.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
 
-// The DESIGN §2 columns, written out here rather than read from the catalogue, so that a catalogue
+// The columns of docs/roles.md, written out here rather than read from the catalogue, so that a catalogue
 // that drifts from the document fails.
 const ALL = [
   "flows.read",
@@ -47,7 +47,7 @@ const grant = (orgId: string, workspaceId: string, userId: string, role: string,
 const authorize = (token: string, ws: string, body: object) =>
   t.request("POST", `/api/v1/workspaces/${ws}/authorize`, { token, body });
 
-describe("DESIGN §2: each role holds exactly its column", () => {
+describe("each role holds exactly its column (docs/roles.md)", () => {
   for (const role of Object.keys(COLUMNS)) {
     test(`workspace ${role}: permissions, and authorize for every permission`, async () => {
       const o = await newOrg();
@@ -105,7 +105,7 @@ describe("DESIGN §2: each role holds exactly its column", () => {
     assert.deepEqual(a.json, {
       allowed: false,
       role: "agent",
-      reason: "agent lacks flows.write; editor or admin has it", // DESIGN §4's example, word for word
+      reason: "agent lacks flows.write; editor or admin has it", // the README's example, word for word
     });
   });
 });

@@ -1,5 +1,6 @@
-// Workspaces themselves: create, list, read, change settings, delete (DESIGN §4 "Workspaces and
-// members"), who may do which (§2), bad input (rule 16), tenant isolation (rule 3), audit (rule 14).
+// Workspaces themselves: create, list, read, change settings, delete (the workspace routes of
+// README.md#organisations-workspaces-and-members), who may do which (docs/roles.md), bad input
+// (rule 16), tenant isolation (rule 3), audit (rule 14).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type TestApp, testApp } from "../../test/helpers/app.js";

@@ -270,7 +270,7 @@ test("3. a session is dead after log-out, revocation, password change, password 
   await assertDead(phone, "a password reset");
   await assertDead(u.token, "a password reset");
 
-  // Rollcall has no route that deletes an account (DESIGN §4): an operator deletes the row. Its
+  // Rollcall has no route that deletes an account (README.md#http-api): an operator deletes the row. Its
   // sessions go with it (ON DELETE CASCADE), and a token already handed out is refused.
   const last = await device();
   await t.db.deleteFrom("users").where("id", "=", u.userId).execute();

@@ -1,4 +1,4 @@
-// Crash safety (issue 7, DESIGN rules 5, 8 and 14): a real `rollcall serve` is killed with SIGKILL
+// Crash safety (issue 7, rules 5, 8 and 14 of docs/rules.md): a real `rollcall serve` is killed with SIGKILL
 // while invitation accepts, invited sign-ups, role changes and removals are in flight, and is
 // restarted on the same data — the embedded data directory on the PGlite pass, a PostgreSQL
 // database on the PostgreSQL pass. Each time, the data as the crash left it is read directly
@@ -99,7 +99,7 @@ after(async () => {
 });
 
 async function crashRounds(): Promise<void> {
-  // DESIGN rule 14 ("a crash at any point leaves no half-made membership"), rule 5 (uses never
+  // Rule 14 ("a crash at any point leaves no half-made membership"), rule 5 (uses never
   // pass maxUses) and rule 2 (an owner always), through real crashes of a real server process.
   const data = TEST_TARGET === "postgres" ? await postgresStore() : await pgliteStore();
   store = data;

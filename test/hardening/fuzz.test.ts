@@ -1,4 +1,4 @@
-// DESIGN rule 16 — bad input gets a problem answer, never a 500, and changes nothing — with rules 3
+// docs/rules.md#rule-16 — bad input gets a problem answer, never a 500, and changes nothing — with rules 3
 // (tenant isolation) and 13 (CSRF) in the mix: issue 7, deliverable 5, the property-based part.
 //
 // Every operation of the OpenAPI document the app serves is sent generated requests in which at

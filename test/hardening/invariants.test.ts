@@ -1,5 +1,5 @@
 // Issue 7, deliverable 5b: random sequences of operations by random actors, sent through the HTTP
-// API, keep Rollcall's invariants after every single step (DESIGN rules 1, 2, 5, 6, 8, 9, 14, 16).
+// API, keep Rollcall's invariants after every single step (rules 1, 2, 5, 6, 8, 9, 14, 16: docs/rules.md).
 //
 // How it is built — fc.array of operation descriptors run in order, not fc.commands. A descriptor
 // names its actor, target, workspace and invitation by a number that is read modulo the lists of

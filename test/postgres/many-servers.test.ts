@@ -1,7 +1,8 @@
 // Three `rollcall serve` processes on one PostgreSQL database, as behind a load balancer (issue 7,
-// deliverable 3). What one server changes, every other honours at the very next request (DESIGN
-// rule 9); rate limits count in the database, so they hold in total and not per server (rule 12);
-// the outbox is claimed with SKIP LOCKED, so each mail goes out once whichever worker takes it.
+// deliverable 3). What one server changes, every other honours at the very next request
+// (docs/rules.md#rule-9); rate limits count in the database, so they hold in total and not per
+// server (rule 12); the outbox is claimed with SKIP LOCKED, so each mail goes out once whichever
+// worker takes it.
 //
 // No wait and no retry stands between a change's answer and its check: the check is the next
 // request the other servers get. Before each change the checking servers first serve the old
@@ -152,7 +153,7 @@ describe("many servers on one PostgreSQL", () => {
   });
 
   test("a removal, a demotion, a cancelled invitation and a revoked session hold on every server at once", async () => {
-    // DESIGN rule 9: once the changing request has answered on one server, no server lets the old
+    // docs/rules.md#rule-9: once the changing request has answered on one server, no server lets the old
     // standing act again, not even once.
     const first = serverAt(0);
     const owner = await buildUser(first, { name: "Olive Owner" });
@@ -362,7 +363,7 @@ describe("many servers on one PostgreSQL", () => {
   });
 
   test("failed log-ins for one account count in total across the servers, not per server", async () => {
-    // DESIGN rule 12: the limit holds across servers. Each server sees only a third of the
+    // Rule 12 (docs/rules.md#rule-12): the limit holds across servers. Each server sees only a third of the
     // failures, so a per-server count would never refuse.
     const first = serverAt(0);
     const person = await buildUser(first, { name: "Lena Locked" });
@@ -399,7 +400,7 @@ describe("many servers on one PostgreSQL", () => {
   });
 
   test("defect: a burst of failed log-ins sent to all servers at once had every guess tried, not the limit", async () => {
-    // DESIGN rule 12 under concurrency. Defect: log-in checked the account's count first and
+    // Rule 12 (docs/rules.md#rule-12) under concurrency. Defect: log-in checked the account's count first and
     // recorded the failure only after the password check, so guesses sent together all passed the
     // check (12 of 12 tried against a limit of 6). Fixed by counting each attempt before checking
     // the password (RateLimiter.hit), and giving a successful attempt back.
@@ -426,7 +427,7 @@ describe("many servers on one PostgreSQL", () => {
   });
 
   test("password-reset mails for one account are limited in total when asked of all servers at once", async () => {
-    // DESIGN rule 12 (password-reset mails per account) under concurrency across servers: of
+    // Rule 12 (password-reset mails per account) under concurrency across servers: of
     // requests sent to all three at the same moment, exactly the limit are accepted, and exactly
     // that many mails go out.
     const first = serverAt(0);

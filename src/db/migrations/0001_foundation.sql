@@ -107,7 +107,7 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_org_at_idx ON audit_events (org_id, at DESC, id DESC);
 CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, at DESC);
 
--- Fixed-window counters shared by every server (DESIGN rule 12). One row per key; the window
+-- Fixed-window counters shared by every server (docs/rules.md#rule-12). One row per key; the window
 -- restarts when it has run out.
 CREATE TABLE rate_limits (
   key          text PRIMARY KEY,

@@ -1,6 +1,6 @@
 -- 0004 — invitations: a pending right to join an organisation, by e-mail (bound to one address,
 -- single use) or as a shareable link (any address, up to max_uses), with an org role and zero or
--- more workspace grants. Only SHA-256 of the token is kept (DESIGN rule 4).
+-- more workspace grants. Only SHA-256 of the token is kept (docs/rules.md#rule-4).
 
 CREATE TABLE invitations (
   id              text NOT NULL,
@@ -32,7 +32,7 @@ CREATE TABLE invitations (
 CREATE UNIQUE INDEX invitations_id_key ON invitations (id);
 -- Found by its token from a link, before anyone knows the organisation: the one global lookup.
 CREATE UNIQUE INDEX invitations_token_hash_key ON invitations (token_hash);
--- One pending e-mail invitation per address per organisation (DESIGN rule 5).
+-- One pending e-mail invitation per address per organisation (docs/rules.md#rule-5).
 CREATE UNIQUE INDEX invitations_pending_email_key ON invitations (org_id, lower(email))
   WHERE status = 'pending' AND delivery = 'email';
 CREATE INDEX invitations_org_status_idx ON invitations (org_id, status, created_at);

@@ -13,7 +13,7 @@
 DROP INDEX users_email_key;
 CREATE UNIQUE INDEX users_email_key ON users (email);
 
--- One pending e-mail invitation per canonical address per organisation (DESIGN rule 5).
+-- One pending e-mail invitation per canonical address per organisation (docs/rules.md#rule-5).
 DROP INDEX invitations_pending_email_key;
 CREATE UNIQUE INDEX invitations_pending_email_key ON invitations (org_id, email)
   WHERE status = 'pending' AND delivery = 'email';

@@ -1,6 +1,6 @@
 // Reading the data a crash left behind, and judging it. `readWorld` reads the organisation the test
 // built (members, workspace roles, invitation uses) and `halfMade` searches the whole database for
-// what must never exist at any moment (DESIGN rule 14): each finding is a sentence, so that a
+// what must never exist at any moment (docs/rules.md#rule-14): each finding is a sentence, so that a
 // failure says what was half-made. `checkAfterCrash` holds the data against what the requests of
 // the round were answered.
 import assert from "node:assert/strict";

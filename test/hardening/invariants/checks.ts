@@ -2,7 +2,7 @@
 // (memberships, workspaces, invitations with their grants and uses, audit events) and a few counts
 // over the whole database, each table as key → value text; `diff` says what a step changed, and
 // an empty diff is "nothing changed". `checkInvariants` searches the whole database in SQL for
-// what must never exist after any step (DESIGN rules 2 and 5, tenancy of workspace members and
+// what must never exist after any step (rules 2 and 5 of docs/rules.md, tenancy of workspace members and
 // grants), each finding a sentence.
 import assert from "node:assert/strict";
 import { sql } from "kysely";

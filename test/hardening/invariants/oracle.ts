@@ -1,5 +1,5 @@
 // The oracle: what a step may do, judged from the world just before it and never from the code
-// under test. Its own rank table (a reading of DESIGN §2, not src/access/can.ts) says who may
+// under test. Its own rank table (a reading of docs/roles.md, not src/access/can.ts) says who may
 // give which role (rule 1); `unbacked` holds every pending invitation to what its inviter could
 // give now (rules 1 and 9); `judgeSuccess` checks that a step the server let through changed only
 // what its actor's standing allowed, each change with its audit event (rule 14), and that a join
@@ -8,7 +8,7 @@
 // and this is what must hold whatever it decides.
 import type { Change, Snapshot } from "./checks.js";
 
-// ---- the rank table: the oracle's own reading of DESIGN §2 ----------------------------------
+// ---- the rank table: the oracle's own reading of docs/roles.md ------------------------------
 
 export const ORG_ROLES = ["owner", "admin", "member"] as const;
 export const WS_ROLES = ["admin", "editor", "agent", "viewer"] as const;

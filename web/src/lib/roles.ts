@@ -1,4 +1,4 @@
-// Role names and the one-line descriptions the console shows beside them (DESIGN §2).
+// Role names and the one-line descriptions the console shows beside them (docs/roles.md).
 export type OrgRole = "owner" | "admin" | "member";
 export type WorkspaceRole = "admin" | "editor" | "agent" | "viewer";
 

@@ -92,7 +92,7 @@ export function canSeeUsers(detail: WorkspaceDetail): boolean {
   return hasPermission(detail, "workspace.users") || hasPermission(detail, "flows.write");
 }
 
-/** The default catalogue's workspace permissions (DESIGN §2), grouped as people think of them. */
+/** The default catalogue's workspace permissions (docs/roles.md), grouped as people think of them. */
 const AREAS: { area: string; permissions: { name: string; verb: string }[] }[] = [
   {
     area: "Flows",
