@@ -9,8 +9,10 @@ import { AppError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
 import { transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
+import { addOrgMembership, changeOrgMembership } from "../orgs/memberships.js";
 import { lockOrganization } from "../orgs/queries.js";
 import type { Services } from "../services.js";
+import { addWorkspaceMembership, changeWorkspaceMembership } from "../workspaces/memberships.js";
 import { inviterRefusal } from "./authority.js";
 import {
   effectiveStatus,
@@ -188,30 +190,12 @@ export async function joinThroughInvitation(
     .where("user_id", "=", user.id)
     .executeTakeFirst();
   let role = row.role;
+  const membershipIn = { orgId, userId: user.id, person, invitationId: row.id };
   if (!member) {
-    await tx.insertInto("org_memberships").values({ org_id: orgId, user_id: user.id, role }).execute();
-    await recordAudit(tx, actor, {
-      orgId,
-      action: "member.added",
-      targetType: "user",
-      targetId: user.id,
-      data: { role, invitationId: row.id, ...person },
-    });
+    await addOrgMembership(tx, actor, { ...membershipIn, role });
     changed = true;
   } else if (higher(orgRank, member.role, row.role)) {
-    await tx
-      .updateTable("org_memberships")
-      .set({ role })
-      .where("org_id", "=", orgId)
-      .where("user_id", "=", user.id)
-      .execute();
-    await recordAudit(tx, actor, {
-      orgId,
-      action: "member.role_changed",
-      targetType: "user",
-      targetId: user.id,
-      data: { from: member.role, to: role, invitationId: row.id, ...person },
-    });
+    await changeOrgMembership(tx, actor, { ...membershipIn, from: member.role, to: role });
     changed = true;
   } else {
     role = member.role;
@@ -230,40 +214,12 @@ export async function joinThroughInvitation(
       .where("user_id", "=", user.id)
       .executeTakeFirst();
     const place = { id: grant.workspaceId, name: grant.name, role: grant.role };
+    const membership = { ...membershipIn, workspaceId: grant.workspaceId };
     if (!current) {
-      await tx
-        .insertInto("workspace_memberships")
-        .values({ org_id: orgId, workspace_id: grant.workspaceId, user_id: user.id, role: grant.role })
-        .execute();
-      await recordAudit(tx, actor, {
-        orgId,
-        action: "workspace_member.added",
-        targetType: "user",
-        targetId: user.id,
-        data: { workspaceId: grant.workspaceId, role: grant.role, invitationId: row.id, ...person },
-      });
+      await addWorkspaceMembership(tx, actor, { ...membership, role: grant.role });
       joined.push(place);
     } else if (higher(wsRank, current.role, grant.role)) {
-      await tx
-        .updateTable("workspace_memberships")
-        .set({ role: grant.role })
-        .where("org_id", "=", orgId)
-        .where("workspace_id", "=", grant.workspaceId)
-        .where("user_id", "=", user.id)
-        .execute();
-      await recordAudit(tx, actor, {
-        orgId,
-        action: "workspace_member.role_changed",
-        targetType: "user",
-        targetId: user.id,
-        data: {
-          workspaceId: grant.workspaceId,
-          from: current.role,
-          to: grant.role,
-          invitationId: row.id,
-          ...person,
-        },
-      });
+      await changeWorkspaceMembership(tx, actor, { ...membership, from: current.role, to: grant.role });
       joined.push(place);
     } else {
       place.role = current.role;

@@ -18,6 +18,7 @@ import { searchPlan, walkedPage } from "../db/search.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
 import { refuseLinkInName } from "../mail/names.js";
 import { createWorkspace } from "../workspaces/operations.js";
+import { addOrgMembership, changeOrgMembership, removeOrgMembership } from "./memberships.js";
 import {
   countOwners,
   findMember,
@@ -50,10 +51,6 @@ export async function createOrganization(
     .values({ id: newId("org"), name: input.name.trim() })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await tx
-    .insertInto("org_memberships")
-    .values({ org_id: organization.id, user_id: input.ownerId, role: "owner" })
-    .execute();
   await recordAudit(tx, actor, {
     orgId: organization.id,
     action: "organization.created",
@@ -61,13 +58,7 @@ export async function createOrganization(
     targetId: organization.id,
     data: { name: organization.name },
   });
-  await recordAudit(tx, actor, {
-    orgId: organization.id,
-    action: "member.added",
-    targetType: "user",
-    targetId: input.ownerId,
-    data: { role: "owner" },
-  });
+  await addOrgMembership(tx, actor, { orgId: organization.id, userId: input.ownerId, role: "owner" });
   const workspace = await createWorkspace(tx, actor, {
     orgId: organization.id,
     name: input.workspaceName ?? DEFAULT_WORKSPACE_NAME,
@@ -288,18 +279,12 @@ export async function changeMemberRole(
   if (target.role !== role) {
     await keepAnOwner(tx, orgId, target, role, false);
     await stillAllowed(tx, catalogue, orgId, caller, target.role, role);
-    await tx
-      .updateTable("org_memberships")
-      .set({ role })
-      .where("org_id", "=", orgId)
-      .where("user_id", "=", userId)
-      .execute();
-    await recordAudit(tx, caller.actor, {
+    await changeOrgMembership(tx, caller.actor, {
       orgId,
-      action: "member.role_changed",
-      targetType: "user",
-      targetId: userId,
-      data: { from: target.role, to: role, email: target.email, name: target.name },
+      userId,
+      from: target.role,
+      to: role,
+      person: { email: target.email, name: target.name },
     });
     // Their invitations give no more than they now could (rules 1 and 9).
     await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
@@ -327,20 +312,13 @@ export async function removeMember(
   if (!leaving) refuse(orgGrantRefusal(catalogue, caller.orgRole, target.role, null));
   await keepAnOwner(tx, orgId, target, null, leaving);
   if (!leaving) await stillAllowed(tx, catalogue, orgId, caller, target.role, null);
-  await tx.deleteFrom("org_memberships").where("org_id", "=", orgId).where("user_id", "=", userId).execute();
+  await removeOrgMembership(tx, caller.actor, {
+    orgId,
+    userId,
+    role: target.role,
+    leaving,
+    person: { email: target.email, name: target.name },
+  });
   // Whoever leaves takes their pending invitations' backing with them (rules 1 and 9).
   await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
-  await recordAudit(
-    tx,
-    caller.actor,
-    leaving
-      ? { orgId, action: "member.left", targetType: "user", targetId: userId, data: { role: target.role } }
-      : {
-          orgId,
-          action: "member.removed",
-          targetType: "user",
-          targetId: userId,
-          data: { role: target.role, email: target.email, name: target.name },
-        },
-  );
 }

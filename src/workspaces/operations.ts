@@ -25,6 +25,11 @@ import { searchPlan, walkedPage } from "../db/search.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
 import { refuseLinkInName } from "../mail/names.js";
 import {
+  addWorkspaceMembership,
+  changeWorkspaceMembership,
+  removeWorkspaceMembership,
+} from "./memberships.js";
+import {
   findMember,
   findWorkspace,
   listMemberRows,
@@ -253,39 +258,26 @@ export async function putWorkspaceMember(
 
   if (candidate.current) {
     if (from === input.role) return { member: candidate.current, added: false };
-    await tx
-      .updateTable("workspace_memberships")
-      .set({ role: input.role })
-      .where("org_id", "=", place.orgId)
-      .where("workspace_id", "=", place.workspaceId)
-      .where("user_id", "=", input.userId)
-      .execute();
-    await recordAudit(tx, actor, {
-      orgId: place.orgId,
-      action: "workspace_member.role_changed",
-      targetType: "user",
-      targetId: input.userId,
-      data: { workspaceId: place.workspaceId, from, to: input.role, ...person },
+    await changeWorkspaceMembership(tx, actor, {
+      ...place,
+      userId: input.userId,
+      person,
+      from: candidate.current.role,
+      to: input.role,
     });
     // Lowered, their invitations into this workspace may now give more than they could.
     await withdrawUnbacked(tx, catalogue, actor, place.orgId, { invitedBy: input.userId });
     return { member: { ...candidate.current, role: input.role }, added: false };
   }
 
-  const row = await tx
-    .insertInto("workspace_memberships")
-    .values({ org_id: place.orgId, workspace_id: place.workspaceId, user_id: input.userId, role: input.role })
-    .returning(["created_at"])
-    .executeTakeFirstOrThrow();
-  await recordAudit(tx, actor, {
-    orgId: place.orgId,
-    action: "workspace_member.added",
-    targetType: "user",
-    targetId: input.userId,
-    data: { workspaceId: place.workspaceId, role: input.role, ...person },
+  const joinedAt = await addWorkspaceMembership(tx, actor, {
+    ...place,
+    userId: input.userId,
+    person,
+    role: input.role,
   });
   return {
-    member: { userId: input.userId, ...person, role: input.role, joinedAt: row.created_at },
+    member: { userId: input.userId, ...person, role: input.role, joinedAt },
     added: true,
   };
 }
@@ -303,18 +295,11 @@ export async function removeWorkspaceMember(
   assert(member, () => new AppError("member_not_found", "This person has no role in this workspace."));
   const refusal = workspaceGrantRefusal(catalogue, standing, member.role, null);
   if (refusal) throw refused(refusal);
-  await tx
-    .deleteFrom("workspace_memberships")
-    .where("org_id", "=", place.orgId)
-    .where("workspace_id", "=", place.workspaceId)
-    .where("user_id", "=", userId)
-    .execute();
-  await recordAudit(tx, actor, {
-    orgId: place.orgId,
-    action: "workspace_member.removed",
-    targetType: "user",
-    targetId: userId,
-    data: { workspaceId: place.workspaceId, role: member.role, name: member.name, email: member.email },
+  await removeWorkspaceMembership(tx, actor, {
+    ...place,
+    userId,
+    role: member.role,
+    person: { name: member.name, email: member.email },
   });
   await withdrawUnbacked(tx, catalogue, actor, place.orgId, { invitedBy: userId });
 }
