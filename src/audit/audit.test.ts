@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
+import { insertAuditRow } from "../../test/helpers/audit.js";
 import { encodeCursor } from "../core/paging.js";
-import { type Actor, recordAudit } from "./operations.js";
+import type { Actor } from "./operations.js";
 import { listAuditEvents, parseAuditKey } from "./queries.js";
 
 let t: TestApp;
@@ -69,7 +70,7 @@ async function allPages(token: string, orgId: string, query: Record<string, stri
 const system: Actor = { id: null, name: "test", ip: null };
 
 async function record(orgId: string, actor: Actor, action: string, data: Record<string, unknown> = {}) {
-  await recordAudit(t.db, actor, { orgId, action, targetType: "thing", targetId: null, data });
+  await insertAuditRow(t.db, actor, { orgId, action, targetType: "thing", targetId: null, data });
 }
 
 /** `at` of every event of the org, to the microsecond, with its id, newest first (as the index orders them). */
@@ -218,7 +219,7 @@ describe("pagination", () => {
     const o = await owner();
     await t.db.transaction().execute(async (tx) => {
       for (let n = 0; n < 120; n++) {
-        await recordAudit(
+        await insertAuditRow(
           tx,
           { id: n % 2 ? "usr_odd" : "usr_even", name: "Bulk", ip: null },
           {
@@ -272,7 +273,7 @@ describe("pagination", () => {
     const o = await owner();
     await t.db.transaction().execute(async (tx) => {
       for (let n = 0; n < 60; n++)
-        await recordAudit(tx, system, {
+        await insertAuditRow(tx, system, {
           orgId: o.orgId,
           action: "bulk.made",
           targetType: "x",
@@ -386,7 +387,7 @@ describe("who may read it", () => {
       .insertInto("org_memberships")
       .values({ org_id: o.orgId, user_id: x.userId, role: "admin" })
       .execute();
-    await recordAudit(
+    await insertAuditRow(
       t.db,
       { id: x.userId, name: "Xavier Gone", ip: "10.9.9.9" },
       {

@@ -2,6 +2,7 @@
 // The actor's name is copied at that moment so the event keeps it after the person is gone.
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
+import type { AuditEvent } from "./events.js";
 
 export interface Actor {
   id: string | null;
@@ -9,15 +10,7 @@ export interface Actor {
   ip: string | null;
 }
 
-export interface AuditInput {
-  orgId: string | null;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  data?: Record<string, unknown>;
-}
-
-export async function recordAudit(db: Queryable, actor: Actor, event: AuditInput): Promise<void> {
+export async function recordAudit(db: Queryable, actor: Actor, event: AuditEvent): Promise<void> {
   await db
     .insertInto("audit_events")
     .values({

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
+import { insertAuditRow } from "../../test/helpers/audit.js";
 import { rollcall } from "../../test/helpers/cli.js";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
-import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
 import { type Database, openDatabase } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
@@ -93,7 +93,7 @@ before(async () => {
     await db.transaction().execute(async (tx) => {
       for (let n = 0; n < COUNT; n++) {
         const tricky = n === 7;
-        await recordAudit(
+        await insertAuditRow(
           tx,
           { id: `usr_${n % 5}`, name: tricky ? TRICKY_NAME : `Person ${n % 5}`, ip: null },
           {
@@ -106,7 +106,7 @@ before(async () => {
         );
       }
       for (let n = 0; n < 5; n++) {
-        await recordAudit(
+        await insertAuditRow(
           tx,
           { id: "usr_other", name: "Other Person", ip: null },
           { orgId: otherOrgId, action: "member.added", targetType: "thing", targetId: null, data: { n } },
