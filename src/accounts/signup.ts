@@ -6,7 +6,7 @@ import { recordAudit } from "../audit/operations.js";
 import { AppError, assert } from "../core/errors.js";
 import { emailKey } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
@@ -48,7 +48,7 @@ export interface NewAccount {
  * ends in the unique violation that `nullOnTakenAddress` turns into "taken").
  */
 export async function createAccount(
-  tx: Queryable,
+  tx: Tx,
   services: Services,
   account: NewAccount,
   device: Device,
@@ -104,7 +104,7 @@ export async function maySignupMail(tx: Queryable, services: Services, email: st
 
 /** The mail to an address that someone tried to sign up with while it has an account (rule 11). */
 export async function mailAccountExists(
-  tx: Queryable,
+  tx: Tx,
   services: Services,
   existing: Pick<UserRow, "email" | "name">,
 ): Promise<void> {

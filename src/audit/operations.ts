@@ -1,7 +1,7 @@
 // The audit trail: append-only, written in the transaction of the change it records (rule 14).
 // The actor's name is copied at that moment so the event keeps it after the person is gone.
 import { newId } from "../db/ids.js";
-import type { Queryable } from "../db/index.js";
+import type { Tx } from "../db/index.js";
 import type { AuditEvent } from "./events.js";
 
 export interface Actor {
@@ -10,8 +10,8 @@ export interface Actor {
   ip: string | null;
 }
 
-export async function recordAudit(db: Queryable, actor: Actor, event: AuditEvent): Promise<void> {
-  await db
+export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Promise<void> {
+  await tx
     .insertInto("audit_events")
     .values({
       id: newId("evt"),

@@ -7,7 +7,7 @@ import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import { withdrawMail } from "../mail/outbox.js";
 import { COLUMNS, type Grant, grantsOf, type InvitationRow } from "./model.js";
 
@@ -108,7 +108,7 @@ export async function inviterRefusal(
  * `which`: the invitations these people made, or these invitations.
  */
 export async function withdrawUnbacked(
-  tx: Queryable,
+  tx: Tx,
   catalogue: Catalogue,
   actor: Actor,
   orgId: string,

@@ -16,7 +16,7 @@ import type { RateLimit } from "../config.js";
 import { AppError, fieldError } from "../core/errors.js";
 import { emailKey, type RateLimiter } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import { enqueueMail } from "../mail/outbox.js";
 import { directWorkspaceRoles, refuseEscalation } from "./authority.js";
 import {
@@ -72,8 +72,6 @@ export interface ManagedInvitation {
   /** `${PUBLIC_URL}/invite/{token}` for a link invitation, once; null for e-mail (it is in the mail). */
   url: string | null;
 }
-
-export type Tx = Parameters<typeof enqueueMail>[0];
 
 export function validate(catalogue: Catalogue, input: CreateInvitationInput) {
   const delivery = input.delivery ?? "email";

@@ -6,7 +6,7 @@ import type { Catalogue } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import { transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
 import { addOrgMembership, changeOrgMembership } from "../orgs/memberships.js";
@@ -150,7 +150,7 @@ const higher = (rank: (name: string) => number, current: string, invited: string
  * the same and consumes nothing.
  */
 export async function joinThroughInvitation(
-  tx: Queryable,
+  tx: Tx,
   services: Pick<Services, "catalogue" | "config">,
   user: Joiner,
   /** The token, or its SHA-256 (see findByToken). */

@@ -6,7 +6,7 @@ import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import { withdrawMail } from "../mail/outbox.js";
 import { escalationRefusal } from "./authority.js";
 import {
@@ -15,7 +15,6 @@ import {
   type ManageContext,
   type ManagedInvitation,
   queueInvitationMail,
-  type Tx,
 } from "./create.js";
 import {
   COLUMNS,

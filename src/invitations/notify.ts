@@ -4,7 +4,7 @@
 // the organisation's owners and admins. Never the new member. Written in the joining
 // transaction, so the mail exists if and only if the membership does (rule 14).
 import { effectiveWorkspaceRole } from "../access/can.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import { enqueueMail } from "../mail/outbox.js";
 import type { Services } from "../services.js";
 
@@ -75,7 +75,7 @@ export async function joinRecipients(
 
 /** Queues the notifications; answers how many. The caller wakes the mail worker after commit. */
 export async function notifyJoined(
-  tx: Queryable,
+  tx: Tx,
   services: Pick<Services, "catalogue" | "config">,
   joined: Joined,
 ): Promise<number> {

@@ -2,6 +2,7 @@
 // exists if and only if the change that causes it commits (rule 14). The worker sends it later.
 import { type Kysely, sql } from "kysely";
 import { newId } from "../db/ids.js";
+import type { Tx } from "../db/index.js";
 import type { DB } from "../db/schema.js";
 import { noteMailQueued } from "../db/transaction.js";
 import { type MailTemplate, renderMail } from "./templates.js";
@@ -23,11 +24,7 @@ export interface EnqueuedMail {
  * while a transaction is open: on the embedded database (one connection) that would wait for
  * ever, and on PostgreSQL it would break rule 14.
  */
-export async function enqueueMail(
-  tx: Kysely<DB>,
-  input: EnqueueMailInput,
-  publicUrl: string,
-): Promise<EnqueuedMail> {
+export async function enqueueMail(tx: Tx, input: EnqueueMailInput, publicUrl: string): Promise<EnqueuedMail> {
   const id = newId("mail");
   const messageId = messageIdFor(id, publicUrl);
   const rendered = renderMail(input.template);
@@ -65,7 +62,7 @@ export function messageIdFor(id: string, publicUrl: string): string {
  * accepted, and the worker then records the mail as sent: it did arrive. Resolves to whether a
  * mail was withdrawn.
  */
-export async function withdrawMail(tx: Kysely<DB>, mailId: string, reason: string): Promise<boolean> {
+export async function withdrawMail(tx: Tx, mailId: string, reason: string): Promise<boolean> {
   const result = await tx
     .updateTable("mail_outbox")
     .set({ status: "failed", last_error: `withdrawn: ${reason}`, text_body: null, html_body: null })

@@ -5,7 +5,7 @@
 // member from the organisation removes their workspace memberships too (foreign key, cascade).
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
-import type { Queryable } from "../db/index.js";
+import type { Tx } from "../db/index.js";
 
 /** The person an event is about, copied into it so that it reads the same after they are gone. */
 export interface Person {
@@ -26,7 +26,7 @@ function about(m: OrgMembership) {
   return { ...(m.invitationId ? { invitationId: m.invitationId } : {}), ...m.person };
 }
 
-export async function addOrgMembership(tx: Queryable, actor: Actor, m: OrgMembership & { role: string }) {
+export async function addOrgMembership(tx: Tx, actor: Actor, m: OrgMembership & { role: string }) {
   await tx
     .insertInto("org_memberships")
     .values({ org_id: m.orgId, user_id: m.userId, role: m.role })
@@ -41,7 +41,7 @@ export async function addOrgMembership(tx: Queryable, actor: Actor, m: OrgMember
 }
 
 export async function changeOrgMembership(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   m: OrgMembership & { from: string; to: string },
 ) {
@@ -62,7 +62,7 @@ export async function changeOrgMembership(
 
 /** `leaving`: the member removes themselves (member.left), else an admin removes them. */
 export async function removeOrgMembership(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   m: OrgMembership & { role: string; leaving: boolean },
 ) {

@@ -41,7 +41,7 @@ export const DEFAULT_WORKSPACE_NAME = "General";
  * transaction, with its audit events.
  */
 export async function createOrganization(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   input: { name: string; ownerId: string; workspaceName?: string },
 ): Promise<{ organization: OrganizationRow; workspace: WorkspaceRow }> {

@@ -4,7 +4,7 @@
 // the callers' to decide: workspaces/operations.ts, invitations/join.ts.
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
-import type { Queryable } from "../db/index.js";
+import type { Tx } from "../db/index.js";
 import type { Person } from "../orgs/memberships.js";
 
 interface WorkspaceMembership {
@@ -26,7 +26,7 @@ function about(m: WorkspaceMembership) {
 
 /** Answers when the membership began. */
 export async function addWorkspaceMembership(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   m: WorkspaceMembership & { role: string },
 ): Promise<Date> {
@@ -46,7 +46,7 @@ export async function addWorkspaceMembership(
 }
 
 export async function changeWorkspaceMembership(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   m: WorkspaceMembership & { from: string; to: string },
 ): Promise<void> {
@@ -67,7 +67,7 @@ export async function changeWorkspaceMembership(
 }
 
 export async function removeWorkspaceMembership(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   m: WorkspaceMembership & { role: string },
 ): Promise<void> {

@@ -19,7 +19,7 @@ import { recordAudit } from "../audit/operations.js";
 import { AppError, assert, fieldError } from "../core/errors.js";
 import { page } from "../core/paging.js";
 import { newId } from "../db/ids.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { searchPlan, walkedPage } from "../db/search.js";
 import { withdrawUnbacked } from "../invitations/authority.js";
@@ -73,7 +73,7 @@ function refused(reason: string): AppError {
 
 /** A new workspace in the organisation. Sign-up calls it inside its own transaction. */
 export async function createWorkspace(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   input: { orgId: string; name: string; timezone?: string; language?: string },
 ): Promise<WorkspaceRow> {
@@ -144,7 +144,7 @@ export interface WorkspaceChanges {
 
 /** Changes name, timezone or language; records what changed as `{field: {from, to}}`. */
 export async function updateWorkspace(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   place: WorkspacePlace,
   input: WorkspaceChanges,
@@ -197,7 +197,7 @@ export async function updateWorkspace(
  * make without it (a workspace admin's, left granting nothing) is withdrawn (rules 1 and 9).
  */
 export async function deleteWorkspace(
-  tx: Queryable,
+  tx: Tx,
   actor: Actor,
   place: WorkspacePlace,
   catalogue: Catalogue,
@@ -242,7 +242,7 @@ function standingNow(tx: Queryable, catalogue: Catalogue, actor: { id: string },
  * tenant, or no one — answers member_not_found, identically (rule 3).
  */
 export async function putWorkspaceMember(
-  tx: Queryable,
+  tx: Tx,
   catalogue: Catalogue,
   actor: Actor & { id: string },
   place: WorkspacePlace,
@@ -284,7 +284,7 @@ export async function putWorkspaceMember(
 
 /** Takes the user's direct role in this workspace away; their org membership stays. */
 export async function removeWorkspaceMember(
-  tx: Queryable,
+  tx: Tx,
   catalogue: Catalogue,
   actor: Actor & { id: string },
   place: WorkspacePlace,
