@@ -3,7 +3,6 @@
 // operation may remain.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { sql } from "kysely";
 import {
   buildUser,
   PASSWORD,
@@ -13,40 +12,16 @@ import {
   testApp,
   uniqueEmail,
 } from "./helpers/app.js";
+import { failing, installFaults } from "./helpers/faults.js";
 
 let t: TestApp;
 before(async () => {
   t = await testApp();
-  await sql`
-    CREATE FUNCTION refuse_write() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF TG_TABLE_NAME = 'audit_events' AND NEW.action = TG_ARGV[0] THEN
-        RAISE EXCEPTION 'injected failure at %', TG_ARGV[0];
-      END IF;
-      IF TG_TABLE_NAME = 'mail_outbox' AND NEW.kind = TG_ARGV[0] THEN
-        RAISE EXCEPTION 'injected failure at %', TG_ARGV[0];
-      END IF;
-      RETURN NEW;
-    END $$`.execute(t.db);
+  await installFaults(t.db);
 });
 after(async () => {
   await t.close();
 });
-
-async function failing<T>(
-  table: "audit_events" | "mail_outbox",
-  match: string,
-  body: () => Promise<T>,
-): Promise<T> {
-  await sql`CREATE TRIGGER inject BEFORE INSERT ON ${sql.table(table)} FOR EACH ROW EXECUTE FUNCTION refuse_write(${sql.lit(match)})`.execute(
-    t.db,
-  );
-  try {
-    return await body();
-  } finally {
-    await sql`DROP TRIGGER inject ON ${sql.table(table)}`.execute(t.db);
-  }
-}
 
 const counts = async () => {
   const n = async (
@@ -83,7 +58,7 @@ const counts = async () => {
 test("sign-up failing at its last audit event leaves no user, organisation, membership or session", async () => {
   const before = await counts();
   const email = uniqueEmail("half");
-  const res = await failing("audit_events", "workspace.created", () =>
+  const res = await failing(t.db, "audit_events", "workspace.created", () =>
     t.request("POST", "/api/v1/auth/signup", {
       body: { email, password: PASSWORD, name: "Half" },
       remoteAddress: randomIp(),
@@ -104,7 +79,7 @@ test("sign-up failing at its last audit event leaves no user, organisation, memb
 test("a password-reset request whose mail cannot be written leaves no token", async () => {
   const u = await buildUser(t);
   const before = await counts();
-  const res = await failing("mail_outbox", "password_reset", () =>
+  const res = await failing(t.db, "mail_outbox", "password_reset", () =>
     t.request("POST", "/api/v1/auth/password-reset", { body: { email: u.email } }),
   );
   assert.equal(res.status, 500);
@@ -117,7 +92,7 @@ test("a password change whose audit event fails keeps the old password and every
     body: { email: u.email, password: u.password },
     remoteAddress: randomIp(),
   });
-  const res = await failing("audit_events", "user.password_changed", () =>
+  const res = await failing(t.db, "audit_events", "user.password_changed", () =>
     t.request("POST", "/api/v1/me/password", {
       token: u.token,
       body: { currentPassword: u.password, newPassword: "never stored passphrase" },
@@ -135,7 +110,7 @@ test("a password change whose audit event fails keeps the old password and every
 test("a password reset whose audit event fails leaves the token usable and sessions alive", async () => {
   const u = await buildUser(t);
   const token = await resetTokenFor(t, u.email);
-  const res = await failing("audit_events", "user.password_reset", () =>
+  const res = await failing(t.db, "audit_events", "user.password_reset", () =>
     t.request("POST", "/api/v1/auth/password-reset/confirm", {
       body: { token, password: "first try passphrase" },
     }),
