@@ -2,6 +2,7 @@
 // The actor's name is copied at that moment so the event keeps it after the person is gone.
 import { newId } from "../db/ids.js";
 import type { Queryable } from "../db/index.js";
+import type { AuditAction } from "./actions.js";
 
 export interface Actor {
   id: string | null;
@@ -11,7 +12,7 @@ export interface Actor {
 
 export interface AuditInput {
   orgId: string | null;
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   data?: Record<string, unknown>;

@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { rollcall } from "../../test/helpers/cli.js";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
+import type { AuditAction } from "../audit/actions.js";
 import { recordAudit } from "../audit/operations.js";
 import { newId } from "../db/ids.js";
 import { type Database, openDatabase } from "../db/index.js";
@@ -98,7 +99,8 @@ before(async () => {
           { id: `usr_${n % 5}`, name: tricky ? TRICKY_NAME : `Person ${n % 5}`, ip: null },
           {
             orgId,
-            action: n % 2 ? "member.added" : "workspace.renamed",
+            // A made-up action too: an export carries whatever the trail holds.
+            action: (n % 2 ? "member.added" : "workspace.renamed") as AuditAction,
             targetType: "thing",
             targetId: n % 3 ? String(n) : null,
             data: tricky ? { n, ...TRICKY_DATA } : { n },

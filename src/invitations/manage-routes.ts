@@ -2,10 +2,12 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
+import { ORG_ROLES } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Email, Empty, Page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
+import { MAIL_STATUSES } from "../mail/outbox.js";
 import type { Services } from "../services.js";
 import {
   cancelInvitation,
@@ -18,6 +20,8 @@ import {
 } from "./manage.js";
 import {
   DEFAULT_LIFETIME_HOURS,
+  DELIVERIES,
+  INVITATION_STATUSES,
   MAX_LIFETIME_HOURS,
   MAX_LINK_USES,
   type MailState,
@@ -25,9 +29,8 @@ import {
 } from "./model.js";
 
 const Id = Type.String({ minLength: 1, maxLength: 100 });
-const STATUSES = ["pending", "accepted", "exhausted", "cancelled", "declined", "expired"] as const;
-const Status = Type.Enum([...STATUSES]);
-const Delivery = Type.Enum(["email", "link"], {
+const Status = Type.Enum(INVITATION_STATUSES);
+const Delivery = Type.Enum(DELIVERIES, {
   description: "email: Rollcall mails a single-use link to the address; link: the inviter shares it",
 });
 const ExpiresInHours = Type.Integer({
@@ -55,7 +58,7 @@ const Invitation = Type.Object({
   maxUses: Type.Integer(),
   mail: Type.Union([
     Type.Object({
-      status: Type.Enum(["queued", "sent", "failed"]),
+      status: Type.Enum(MAIL_STATUSES),
       lastError: Type.Union([Type.String(), Type.Null()]),
     }),
     Type.Null(),
@@ -92,10 +95,7 @@ export async function invitationManagementRoutes(
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { catalogue, config, db } = services;
   const tags = ["invitations"];
-  const OrgRole = Type.Enum(
-    catalogue.orgRoles.map((r) => r.name),
-    { description: "An organisation role" },
-  );
+  const OrgRole = Type.Enum(ORG_ROLES, { description: "An organisation role" });
   const WorkspaceRole = Type.Enum(
     catalogue.workspaceRoles.map((r) => r.name),
     { description: "A workspace role of the catalogue" },

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
 before(async () => {
@@ -26,7 +27,7 @@ async function owner(name = "Olive Owner"): Promise<SignedUp & { orgId: string; 
   return { ...u, orgId, workspaceId: ws.id };
 }
 
-async function join(orgId: string, role: string, over: { name?: string; email?: string } = {}) {
+async function join(orgId: string, role: OrgRole, over: { name?: string; email?: string } = {}) {
   const u = await buildUser(t, over);
   await t.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
   return u;

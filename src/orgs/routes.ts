@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf } from "../access/can.js";
+import { ORG_ROLES } from "../access/catalogue.js";
 import { limitSearch } from "../core/rate-limit.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty } from "../http/schemas.js";
@@ -46,10 +47,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { db, catalogue, config, limiter } = services;
   const tags = ["organizations"];
-  const OrgRole = Type.Enum(
-    catalogue.orgRoles.map((r) => r.name),
-    { description: "An organisation role of the catalogue" },
-  );
+  const OrgRole = Type.Enum(ORG_ROLES, { description: "An organisation role of the catalogue" });
 
   app.post(
     "/api/v1/orgs",

@@ -1903,6 +1903,7 @@ export interface paths {
                                 name: string;
                             };
                             role: string;
+                            /** @enum {unknown} */
                             status: "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired";
                             workspaces: {
                                 id: string;
@@ -3780,8 +3781,11 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
-                                /** @example member.added */
-                                action: string;
+                                /**
+                                 * @description What happened. A client should expect actions it does not know: the trail keeps what other versions wrote
+                                 * @enum {unknown}
+                                 */
+                                action: "organization.created" | "organization.renamed" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.accepted" | "invitation.declined" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict";
                                 actorId: string | null;
                                 /** @description The actor's name when it happened; kept after they are gone */
                                 actorName: string | null;
