@@ -87,6 +87,8 @@ describe("listing members", () => {
     );
     const [first, edItem] = res.json.items;
     assert.deepEqual(Object.keys(first).sort(), [
+      "abilities",
+      "actsAs",
       "email",
       "joinedAt",
       "name",
@@ -96,6 +98,8 @@ describe("listing members", () => {
     ]);
     assert.equal(first.role, "owner");
     assert.deepEqual(first.workspaces, [], "an owner acts as admin everywhere, but was granted nothing");
+    assert.equal(first.actsAs, "admin");
+    assert.equal(edItem.actsAs, null);
     assert.equal(edItem.name, "Ed Editor");
     assert.equal(edItem.email, ed.email);
     assert.ok(!Number.isNaN(Date.parse(edItem.joinedAt)));
@@ -209,6 +213,8 @@ describe("rule 1: changing org roles", () => {
     assert.equal(up.status, 200, up.text);
     assert.equal(up.json.member.role, "admin");
     assert.deepEqual(Object.keys(up.json.member).sort(), [
+      "abilities",
+      "actsAs",
       "email",
       "joinedAt",
       "name",

@@ -115,7 +115,7 @@ describe("creating and listing", () => {
     for (const [token, permissions] of Object.entries(expected)) {
       const res = await t.request("GET", `/api/v1/orgs/${o.orgId}`, { token });
       assert.equal(res.status, 200, res.text);
-      assert.deepEqual(Object.keys(res.json).sort(), ["organization", "permissions", "role"]);
+      assert.deepEqual(Object.keys(res.json).sort(), ["actsAs", "organization", "permissions", "role"]);
       assert.deepEqual(res.json.permissions, permissions);
     }
   });
@@ -335,6 +335,8 @@ test("the OpenAPI document describes every organisation route, its inputs and it
   assert.deepEqual(names, ["cursor", "limit", "org", "q", "role"]);
   const item = list.responses[200].content["application/json"].schema.properties.items.items;
   assert.deepEqual(Object.keys(item.properties).sort(), [
+    "abilities",
+    "actsAs",
     "email",
     "joinedAt",
     "name",

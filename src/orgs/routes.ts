@@ -20,6 +20,7 @@ import {
   renameOrganization,
 } from "./operations.js";
 import {
+  ActsAs,
   MemberSchema,
   MyOrganization,
   Organization,
@@ -100,6 +101,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
             organization: Organization,
             role: Type.String(),
             permissions: Type.Array(Type.String()),
+            actsAs: ActsAs,
           }),
           ...problems(401, 403, 404),
         },
@@ -112,6 +114,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
         organization: presentOrganization(organization),
         role: orgRole,
         permissions: permissionsOf(catalogue, { orgRole }, "org"),
+        actsAs: catalogue.orgRoleActsAs[orgRole] ?? null,
       };
     },
   );
@@ -175,12 +178,14 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       },
     },
     async (request) => {
-      const { orgId } = requireAccess(request);
+      const { orgId, orgRole } = requireAccess(request);
+      const { user } = requireAuth(request);
       const { limit, cursor, q, role } = request.query;
       const after = decodeTimeCursor(cursor);
-      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, requireAuth(request).user.id);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, user.id);
       const result = await listMembers(services, orgId, { q, role, limit, after });
-      return { ...result, items: result.items.map(presentMember) };
+      const caller = { userId: user.id, orgRole };
+      return { ...result, items: result.items.map((m) => presentMember(catalogue, caller, m)) };
     },
   );
 
@@ -198,15 +203,19 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId } = requireAccess(request);
+      const caller = callerOf(request);
       const member = await changeMemberRole(
         db,
         catalogue,
-        callerOf(request),
+        caller,
         orgId,
         request.params.user,
         request.body.role,
       );
-      return { member: presentMember(member) };
+      // Seen with the caller's role as it is now: changing one's own role changes it.
+      const self = member.user_id === caller.actor.id;
+      const viewer = { userId: caller.actor.id, orgRole: self ? member.role : caller.orgRole };
+      return { member: presentMember(catalogue, viewer, member) };
     },
   );
 

@@ -62,7 +62,7 @@ describe("the member list", () => {
       people.map((p) => p[0]).sort(),
     );
     const alice = all.json.items.find((m: { name: string }) => m.name === "Alice Archer");
-    assert.deepEqual(Object.keys(alice).sort(), ["email", "joinedAt", "name", "role", "userId"]);
+    assert.deepEqual(Object.keys(alice).sort(), ["abilities", "email", "joinedAt", "name", "role", "userId"]);
     assert.equal(alice.role, "editor");
     assert.equal(alice.email, byName.get("Alice Archer")?.email);
 
@@ -130,7 +130,14 @@ describe("adding and changing (PUT)", () => {
     assert.equal(added.status, 201, added.text);
     assert.deepEqual(
       { ...added.json.member, joinedAt: undefined },
-      { userId: u.userId, name: "Nora New", email: u.email, role: "agent", joinedAt: undefined },
+      {
+        userId: u.userId,
+        name: "Nora New",
+        email: u.email,
+        role: "agent",
+        joinedAt: undefined,
+        abilities: { changeRole: true, remove: true },
+      },
     );
     const changed = await put(o.owner.token, o.workspaceId, u.userId, "editor");
     assert.equal(changed.status, 200, changed.text);

@@ -1204,6 +1204,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             invitation: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -3230,6 +3237,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The workspace role this org role acts as in every workspace of the organisation (owner and admin: admin), or null */
+                            actsAs: string | null;
                             organization: {
                                 /** Format: date-time */
                                 createdAt: string;
@@ -3990,6 +3999,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -4224,6 +4240,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             invitation: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -4470,6 +4493,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do to this member, as PATCH and DELETE …/members/{user} decide it; the last owner's 409 is still answered when tried */
+                                abilities: {
+                                    /** @description The caller may give this member another org role */
+                                    changeRole: boolean;
+                                    /** @description The caller may remove this member (the caller themselves: leave the organisation) */
+                                    remove: boolean;
+                                };
+                                /** @description The workspace role this org role acts as in every workspace of the organisation (owner and admin: admin), or null */
+                                actsAs: string | null;
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -4879,6 +4911,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             member: {
+                                /** @description What the caller may do to this member, as PATCH and DELETE …/members/{user} decide it; the last owner's 409 is still answered when tried */
+                                abilities: {
+                                    /** @description The caller may give this member another org role */
+                                    changeRole: boolean;
+                                    /** @description The caller may remove this member (the caller themselves: leave the organisation) */
+                                    remove: boolean;
+                                };
+                                /** @description The workspace role this org role acts as in every workspace of the organisation (owner and admin: admin), or null */
+                                actsAs: string | null;
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -6221,6 +6262,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -6447,6 +6495,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             invitation: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -6692,6 +6747,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it */
+                                abilities: {
+                                    /** @description The caller may give this person another role here */
+                                    changeRole: boolean;
+                                    /** @description The caller may take this person's role here away */
+                                    remove: boolean;
+                                };
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -6883,6 +6945,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             member: {
+                                /** @description What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it */
+                                abilities: {
+                                    /** @description The caller may give this person another role here */
+                                    changeRole: boolean;
+                                    /** @description The caller may take this person's role here away */
+                                    remove: boolean;
+                                };
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -6901,6 +6970,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             member: {
+                                /** @description What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it */
+                                abilities: {
+                                    /** @description The caller may give this person another role here */
+                                    changeRole: boolean;
+                                    /** @description The caller may take this person's role here away */
+                                    remove: boolean;
+                                };
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
