@@ -16,12 +16,14 @@ import {
   workspaceGrantRefusal,
 } from "./can.js";
 import {
+  BUILT_IN_WORKSPACE_ROLES,
   buildCatalogue,
   type Catalogue,
   CatalogueError,
   type CatalogueExtension,
   DEFAULT_CATALOGUE,
   loadCatalogue,
+  ORG_ROLES as ORG_ROLE_NAMES,
 } from "./catalogue.js";
 
 // docs/roles.md, copied by hand: one row per permission, the roles with a ✓ in it.
@@ -93,6 +95,17 @@ describe("the default catalogue is the table in docs/roles.md", () => {
     }
     assert.deepEqual(
       cat.orgRoles.map((r) => r.name),
+      ORG_ROLES,
+    );
+    // The code's one list (its type, the API's enum, the database's CHECKs follow it), and the
+    // built-in workspace roles, are DESIGN's; no extension changes the org roles.
+    assert.deepEqual([...ORG_ROLE_NAMES], ORG_ROLES);
+    assert.deepEqual([...BUILT_IN_WORKSPACE_ROLES], WORKSPACE_ROLES);
+    const extended = buildCatalogue({
+      workspaceRoles: { auditor: { rank: 5, description: "A", permissions: [] } },
+    });
+    assert.deepEqual(
+      extended.orgRoles.map((r) => r.name),
       ORG_ROLES,
     );
     assert.deepEqual([...cat.orgPermissions.keys()].sort(), ORG_TABLE.map(([p]) => p).sort());

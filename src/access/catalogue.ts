@@ -4,6 +4,25 @@
 // extra workspace roles.
 import { readFileSync } from "node:fs";
 
+/**
+ * The organisation roles, highest first. Fixed: a ROLES_FILE adds permissions and workspace
+ * roles, never org roles. The one list: the type, the API's enum and the database's CHECKs on
+ * org_memberships and invitations (a test compares them) follow it.
+ */
+export const ORG_ROLES = ["owner", "admin", "member"] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
+
+export function isOrgRole(name: string): name is OrgRole {
+  return (ORG_ROLES as readonly string[]).includes(name);
+}
+
+/**
+ * The workspace roles every catalogue has. A host may add its own (ROLES_FILE), so a workspace
+ * role is any string the catalogue defines: the database keeps them in workspace_roles (filled
+ * from the catalogue at start-up) and memberships refer to it, rather than a CHECK of this list.
+ */
+export const BUILT_IN_WORKSPACE_ROLES = ["admin", "editor", "agent", "viewer"] as const;
+
 export interface RoleDef {
   name: string;
   /** Higher outranks lower; nobody grants a role ranked above their own (rule 1). */
@@ -13,8 +32,8 @@ export interface RoleDef {
 }
 
 export interface Catalogue {
-  /** Highest rank first. */
-  orgRoles: readonly RoleDef[];
+  /** Highest rank first: ORG_ROLES, in that order. */
+  orgRoles: readonly (RoleDef & { name: OrgRole })[];
   workspaceRoles: readonly RoleDef[];
   /** permission → what it allows, in words. */
   orgPermissions: ReadonlyMap<string, string>;
@@ -51,9 +70,12 @@ export const WORKSPACE_PERMISSIONS: Record<string, string> = {
 
 const ALL_WORKSPACE = Object.keys(WORKSPACE_PERMISSIONS);
 
-type RoleSeed = Omit<RoleDef, "permissions"> & { permissions: string[] };
+type RoleSeed<Name extends string = string> = Omit<RoleDef, "name" | "permissions"> & {
+  name: Name;
+  permissions: string[];
+};
 
-const DEFAULT_ORG_ROLES: RoleSeed[] = [
+const DEFAULT_ORG_ROLES: RoleSeed<OrgRole>[] = [
   {
     name: "owner",
     rank: 30,
@@ -74,7 +96,7 @@ const DEFAULT_ORG_ROLES: RoleSeed[] = [
   },
 ];
 
-const DEFAULT_WORKSPACE_ROLES: RoleSeed[] = [
+const DEFAULT_WORKSPACE_ROLES: RoleSeed<(typeof BUILT_IN_WORKSPACE_ROLES)[number]>[] = [
   {
     name: "admin",
     rank: 40,
@@ -124,7 +146,7 @@ export function buildCatalogue(extension: CatalogueExtension = {}): Catalogue {
   const orgRoles = new Map(
     DEFAULT_ORG_ROLES.map((r) => [r.name, { ...r, permissions: new Set(r.permissions) }]),
   );
-  const workspaceRoles = new Map(
+  const workspaceRoles = new Map<string, RoleDef & { permissions: Set<string> }>(
     DEFAULT_WORKSPACE_ROLES.map((r) => [r.name, { ...r, permissions: new Set(r.permissions) }]),
   );
 

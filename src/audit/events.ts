@@ -3,8 +3,12 @@
 // misspelt action or a data field its readers (the console, exports, a host product) do not
 // expect. This is the public vocabulary of what happens in Rollcall; docs/concepts.md describes it.
 //
+// The list of actions is actions.ts; this gives each its shape.
+//
 // Data copies names and addresses at the moment of the change, so that the trail still reads
 // after the person or the workspace is gone.
+
+import type { AuditAction } from "./actions.js";
 
 /** Who a membership event is about, and the invitation that caused it (when one did). */
 interface About {
@@ -81,40 +85,11 @@ export interface AuditEventTypes {
   "invitation.declined": { target: "invitation"; data: { email: string | null } };
 }
 
-export type AuditAction = keyof AuditEventTypes;
-
-/** Every action, in the order the console lists them. A test checks it names each type once. */
-export const AUDIT_ACTIONS = [
-  "user.signed_up",
-  "user.updated",
-  "user.password_changed",
-  "user.password_reset_requested",
-  "user.password_reset",
-  "user.address_conflict",
-  "organization.created",
-  "organization.renamed",
-  "organization.deleted",
-  "member.added",
-  "member.role_changed",
-  "member.removed",
-  "member.left",
-  "workspace.created",
-  "workspace.updated",
-  "workspace.deleted",
-  "workspace_member.added",
-  "workspace_member.role_changed",
-  "workspace_member.removed",
-  "invitation.created",
-  "invitation.resent",
-  "invitation.cancelled",
-  "invitation.accepted",
-  "invitation.declined",
-] as const satisfies readonly AuditAction[];
-
-// Both ways: every listed action is a type (above), and every type is listed (here).
-type Unlisted = Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>;
-const everyActionListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void everyActionListed;
+// Both ways: every action of the list (actions.ts) has its type here, and every type here is listed.
+type Untyped = Exclude<AuditAction, keyof AuditEventTypes>;
+type Unlisted = Exclude<keyof AuditEventTypes, AuditAction>;
+const everyActionTyped: [Untyped | Unlisted] extends [never] ? true : Untyped | Unlisted = true;
+void everyActionTyped;
 
 /** One event, as recordAudit() takes it: the action decides the target's kind and the data. */
 export type AuditEvent = {

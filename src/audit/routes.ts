@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from "../core/paging.js";
 import { requireAccess } from "../http/guard.js";
 import { Page, PageQuery, problems, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import { AUDIT_ACTIONS, type AuditAction } from "./actions.js";
 import { listAuditEvents, parseAuditKey, presentAuditEvent } from "./queries.js";
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -18,7 +19,10 @@ const AuditEvent = Type.Object({
   actorName: Type.Union([Type.String(), Type.Null()], {
     description: "The actor's name when it happened; kept after they are gone",
   }),
-  action: Type.String({ examples: ["member.added"] }),
+  action: Type.Enum(AUDIT_ACTIONS, {
+    description:
+      "What happened. A client should expect actions it does not know: the trail keeps what other versions wrote",
+  }),
   targetType: Type.String(),
   targetId: NullableString,
   data: Type.Record(Type.String(), Type.Unknown()),
@@ -64,7 +68,9 @@ export async function auditRoutes(fastify: FastifyInstance, services: Services):
       }
       const result = await listAuditEvents(services.db, orgId, { action, actorId: actor, limit, after });
       return {
-        items: result.events.map(presentAuditEvent),
+        // Named as this server's actions; one another version wrote goes out unchanged (the
+        // serialiser does not check an enum), and the console words it generically.
+        items: result.events.map((e) => ({ ...presentAuditEvent(e), action: e.action as AuditAction })),
         nextCursor: result.next === null ? null : encodeCursor(result.next),
       };
     },

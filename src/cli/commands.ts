@@ -1,6 +1,6 @@
 // The operator's commands. Each parses its own flags, answers --help, and returns an exit code.
 import { parseArgs } from "node:util";
-import { loadCatalogue } from "../access/catalogue.js";
+import { isOrgRole, loadCatalogue, ORG_ROLES } from "../access/catalogue.js";
 import { syncWorkspaceRoles } from "../access/queries.js";
 import { findUserByEmail, issueResetToken, resetUrl } from "../accounts/operations.js";
 import { buildApp } from "../app.js";
@@ -278,6 +278,7 @@ ${CONFIG_HELP}`,
       };
       if (!values.org) problems.push("--org is required");
       if (!values.role) problems.push("--role is required");
+      else if (!isOrgRole(values.role)) problems.push(`--role must be one of ${ORG_ROLES.join(", ")}`);
       if (values.link === (values.email !== undefined))
         problems.push("give either --email ADDRESS or --link");
       const expiresInHours = wholeNumber("expires-hours", values["expires-hours"], 1, 720);
@@ -288,7 +289,7 @@ ${CONFIG_HELP}`,
         if (at < 1 || at === w.length - 1) problems.push(`--workspace ${w}: expected WS_ID:ROLE`);
         return { workspaceId: w.slice(0, at), role: w.slice(at + 1) };
       });
-      if (problems.length || !values.org || !values.role) {
+      if (problems.length || !values.org || !values.role || !isOrgRole(values.role)) {
         for (const p of problems) err(`error: ${p}`);
         err("Run `rollcall invite --help` for usage.");
         return 2;

@@ -98,6 +98,7 @@ before(async () => {
           { id: `usr_${n % 5}`, name: tricky ? TRICKY_NAME : `Person ${n % 5}`, ip: null },
           {
             orgId,
+            // A made-up action too: an export carries whatever the trail holds.
             action: n % 2 ? "member.added" : "workspace.renamed",
             targetType: "thing",
             targetId: n % 3 ? String(n) : null,

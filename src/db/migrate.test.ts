@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
+import type { OrgRole } from "../access/catalogue.js";
 import { type Database, openDatabase } from "./index.js";
 import { currentVersion, latestVersion, loadMigrations, migrate } from "./migrate.js";
 
@@ -67,7 +68,7 @@ test("the schema has its constraints: unique (canonical) e-mail, role checks, ca
   await assert.rejects(
     db
       .insertInto("org_memberships")
-      .values({ org_id: "org_a", user_id: "usr_a", role: "superuser" })
+      .values({ org_id: "org_a", user_id: "usr_a", role: "superuser" as OrgRole })
       .execute(),
     /check/i,
   );

@@ -1,5 +1,12 @@
-// Kysely's view of the tables in migrations/. Keep in step with the SQL.
+// Kysely's view of the tables in migrations/. Keep in step with the SQL. A column that holds one
+// of a fixed list of words takes its type from that list, which its CHECK also spells (db/vocabulary.test.ts compares them).
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+import type { OrgRole } from "../access/catalogue.js";
+import type { AuditAction } from "../audit/actions.js";
+import type { Delivery, InvitationStatus } from "../invitations/model.js";
+import type { MailStatus } from "../mail/outbox.js";
+
+export type { MailStatus } from "../mail/outbox.js";
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -54,7 +61,7 @@ export interface OrganizationsTable {
 export interface OrgMembershipsTable {
   org_id: string;
   user_id: string;
-  role: string;
+  role: OrgRole;
   created_at: CreatedAt;
 }
 
@@ -82,7 +89,8 @@ export interface AuditEventsTable {
   at: CreatedAt;
   actor_id: string | null;
   actor_name: string | null;
-  action: string;
+  /** Written: an action of this server. Read: any, as the trail keeps what older versions wrote. */
+  action: ColumnType<string, AuditAction, never>;
   target_type: string;
   target_id: string | null;
   data: Json;
@@ -94,8 +102,6 @@ export interface RateLimitsTable {
   window_start: Date;
   count: number;
 }
-
-export type MailStatus = "queued" | "sent" | "failed";
 
 export interface MailOutboxTable {
   id: string;
@@ -117,15 +123,11 @@ export interface MailOutboxTable {
 export interface InvitationsTable {
   id: string;
   org_id: string;
-  delivery: "email" | "link";
+  delivery: Delivery;
   email: string | null;
-  role: string;
+  role: OrgRole;
   token_hash: Buffer;
-  status: ColumnType<
-    "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired",
-    "pending" | undefined,
-    "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired"
-  >;
+  status: ColumnType<InvitationStatus, "pending" | undefined, InvitationStatus>;
   uses: Generated<number>;
   max_uses: number;
   invited_by: string | null;

@@ -9,7 +9,7 @@ import { type Actor, recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
 import type { Queryable, Tx } from "../db/index.js";
 import { withdrawMail } from "../mail/outbox.js";
-import { COLUMNS, type Grant, grantsOf, type InvitationRow } from "./model.js";
+import { COLUMNS, effectiveStatus, type Grant, grantsOf, type InvitationRow } from "./model.js";
 
 /** The caller's direct role in each of the workspaces, in one query. */
 export async function directWorkspaceRoles(
@@ -43,23 +43,74 @@ export async function escalationRefusal(
   role: string,
   grants: { workspaceId: string; role: string }[],
 ): Promise<string | null> {
-  const orgWide = can(catalogue, "org.users", { orgRole: inviter.orgRole });
-  if (orgWide || role !== "member" || grants.length === 0) {
-    const refusal = orgGrantRefusal(catalogue, inviter.orgRole, null, role);
-    if (refusal) return `as ${role}: ${refusal}`;
-  }
   const direct = await directWorkspaceRoles(
     db,
     orgId,
     inviter.userId,
     grants.map((g) => g.workspaceId),
   );
+  return refusalGiven(catalogue, inviter.orgRole, role, grants, direct);
+}
+
+/** escalationRefusal once the inviter's direct roles in the workspaces granted are known. */
+function refusalGiven(
+  catalogue: Catalogue,
+  inviterOrgRole: string,
+  role: string,
+  grants: { workspaceId: string; role: string }[],
+  /** The inviter's direct role by workspace id (at least those the grants name). */
+  direct: ReadonlyMap<string, string>,
+): string | null {
+  const orgWide = can(catalogue, "org.users", { orgRole: inviterOrgRole });
+  if (orgWide || role !== "member" || grants.length === 0) {
+    const refusal = orgGrantRefusal(catalogue, inviterOrgRole, null, role);
+    if (refusal) return `as ${role}: ${refusal}`;
+  }
   for (const g of grants) {
-    const standing = { orgRole: inviter.orgRole, workspaceRole: direct.get(g.workspaceId) ?? null };
+    const standing = { orgRole: inviterOrgRole, workspaceRole: direct.get(g.workspaceId) ?? null };
     const refusal = workspaceGrantRefusal(catalogue, standing, null, g.role);
     if (refusal) return `${g.role} in that workspace: ${refusal}`;
   }
   return null;
+}
+
+/** What the caller may do with an invitation, as an answer says it. */
+export interface InvitationAbilities {
+  resend: boolean;
+  cancel: boolean;
+}
+
+/**
+ * What `caller` may do with each invitation, decided as resend and cancel decide it
+ * (loadForManagement): "as for creating it" — escalationRefusal over everything the invitation
+ * gives, whatever part of it a list shows — and only while it is open (pending or expired; an
+ * ended one answers 410). Two queries for any number of invitations: their grants, and the
+ * caller's direct roles in the workspaces those name.
+ */
+export async function invitationAbilities(
+  db: Queryable,
+  catalogue: Catalogue,
+  caller: { userId: string; orgRole: string },
+  orgId: string,
+  rows: readonly Pick<InvitationRow, "id" | "role" | "status" | "expires_at">[],
+): Promise<Map<string, InvitationAbilities>> {
+  const grants = await grantsOf(
+    db,
+    orgId,
+    rows.map((r) => r.id),
+  );
+  const workspaceIds = new Set([...grants.values()].flatMap((gs) => gs.map((g) => g.workspaceId)));
+  const direct = await directWorkspaceRoles(db, orgId, caller.userId, [...workspaceIds]);
+  const now = new Date();
+  return new Map(
+    rows.map((row) => {
+      const status = effectiveStatus(row, now);
+      const open = status === "pending" || status === "expired";
+      const given = (grants.get(row.id) ?? []).map((g) => ({ workspaceId: g.workspaceId, role: g.role }));
+      const may = open && refusalGiven(catalogue, caller.orgRole, row.role, given, direct) === null;
+      return [row.id, { resend: may, cancel: may }];
+    }),
+  );
 }
 
 /** escalationRefusal as a 403. */

@@ -8,7 +8,7 @@ import {
   orgRole as orgRoleDef,
   workspaceRole as workspaceRoleDef,
 } from "../access/can.js";
-import type { Catalogue } from "../access/catalogue.js";
+import type { Catalogue, OrgRole } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { addressOf, findUserByEmail } from "../accounts/operations.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
@@ -49,7 +49,7 @@ export interface CreateInvitationInput {
   orgId: string;
   delivery?: Delivery | undefined;
   email?: string | undefined;
-  role: string;
+  role: OrgRole;
   workspaces?: { workspaceId: string; role: string }[] | undefined;
   expiresInHours?: number | undefined;
   maxUses?: number | undefined;

@@ -6,17 +6,11 @@ import { requireAuth } from "../http/guard.js";
 import { Empty, problems, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { acceptInvitation, declineInvitation, lookupInvitation } from "./join.js";
+import { INVITATION_STATUSES } from "./model.js";
 
 const Token = Type.String({ minLength: 1, maxLength: 200, description: "The token of the invitation link" });
 const Place = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() });
-const Status = Type.Union([
-  Type.Literal("pending"),
-  Type.Literal("accepted"),
-  Type.Literal("exhausted"),
-  Type.Literal("cancelled"),
-  Type.Literal("declined"),
-  Type.Literal("expired"),
-]);
+const Status = Type.Enum(INVITATION_STATUSES);
 
 export async function invitationJoinRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();

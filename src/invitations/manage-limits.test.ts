@@ -104,7 +104,7 @@ describe("rule 5 at creation", () => {
       org_id: capped.orgId,
       delivery: "link" as const,
       email: null,
-      role: "member",
+      role: "member" as const,
       token_hash: newInvitationToken().hash,
       max_uses: 1,
       invited_by: capped.owner.userId,

@@ -2,12 +2,16 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
+import { ORG_ROLES } from "../access/catalogue.js";
+import { orgStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Email, Empty, Page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
+import { MAIL_STATUSES } from "../mail/outbox.js";
 import type { Services } from "../services.js";
+import { type InvitationAbilities, invitationAbilities } from "./authority.js";
 import {
   cancelInvitation,
   createInvitation,
@@ -19,6 +23,8 @@ import {
 } from "./manage.js";
 import {
   DEFAULT_LIFETIME_HOURS,
+  DELIVERIES,
+  INVITATION_STATUSES,
   MAX_LIFETIME_HOURS,
   MAX_LINK_USES,
   type MailState,
@@ -26,9 +32,8 @@ import {
 } from "./model.js";
 
 const Id = Type.String({ minLength: 1, maxLength: 100 });
-const STATUSES = ["pending", "accepted", "exhausted", "cancelled", "declined", "expired"] as const;
-const Status = Type.Enum([...STATUSES]);
-const Delivery = Type.Enum(["email", "link"], {
+const Status = Type.Enum(INVITATION_STATUSES);
+const Delivery = Type.Enum(DELIVERIES, {
   description: "email: Rollcall mails a single-use link to the address; link: the inviter shares it",
 });
 const ExpiresInHours = Type.Integer({
@@ -56,11 +61,20 @@ const Invitation = Type.Object({
   maxUses: Type.Integer(),
   mail: Type.Union([
     Type.Object({
-      status: Type.Enum(["queued", "sent", "failed"]),
+      status: Type.Enum(MAIL_STATUSES),
       lastError: Type.Union([Type.String(), Type.Null()]),
     }),
     Type.Null(),
   ]),
+  abilities: Type.Object(
+    {
+      resend: Type.Boolean({
+        description: "The caller may resend it (POST /api/v1/invitations/{id}/resend)",
+      }),
+      cancel: Type.Boolean({ description: "The caller may cancel it (DELETE /api/v1/invitations/{id})" }),
+    },
+    { description: "What the caller may do with it: decided as those routes decide, while it is open" },
+  ),
 });
 
 const Created = Type.Object({
@@ -81,10 +95,8 @@ function actorOf(request: FastifyRequest): Actor {
   return { id: user.id, name: user.name, ip: request.ip };
 }
 
-function present(result: ManagedInvitation) {
-  const invitation = presentInvitation(result.row, result.grants, result.mail);
-  return result.url ? { invitation, url: result.url } : { invitation };
-}
+/** Nothing: for a caller whose standing is gone by the time the answer is made. */
+const NO_ABILITIES: InvitationAbilities = { resend: false, cancel: false };
 
 export async function invitationManagementRoutes(
   fastify: FastifyInstance,
@@ -93,10 +105,7 @@ export async function invitationManagementRoutes(
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { catalogue, config, db } = services;
   const tags = ["invitations"];
-  const OrgRole = Type.Enum(
-    catalogue.orgRoles.map((r) => r.name),
-    { description: "An organisation role" },
-  );
+  const OrgRole = Type.Enum(ORG_ROLES, { description: "An organisation role" });
   const WorkspaceRole = Type.Enum(
     catalogue.workspaceRoles.map((r) => r.name),
     { description: "A workspace role of the catalogue" },
@@ -110,6 +119,23 @@ export async function invitationManagementRoutes(
       recipientLimit: config.rateLimits.invitationMailsRecipient,
     },
   };
+
+  /** A created or resent invitation, with what the caller may do with it now. */
+  async function created(request: FastifyRequest, result: ManagedInvitation) {
+    const { row } = result;
+    const { user } = requireAuth(request);
+    const standing = await orgStanding(db, row.org_id, user.id);
+    const abilities = standing
+      ? await invitationAbilities(db, catalogue, { userId: user.id, orgRole: standing.orgRole }, row.org_id, [
+          row,
+        ])
+      : undefined;
+    const invitation = {
+      ...presentInvitation(row, result.grants, result.mail),
+      abilities: abilities?.get(row.id) ?? NO_ABILITIES,
+    };
+    return result.url ? { invitation, url: result.url } : { invitation };
+  }
 
   app.post(
     "/api/v1/orgs/:org/invitations",
@@ -145,7 +171,7 @@ export async function invitationManagementRoutes(
           { ...request.body, orgId },
         ),
       );
-      return reply.status(201).send(present(result));
+      return reply.status(201).send(await created(request, result));
     },
   );
 
@@ -185,26 +211,36 @@ export async function invitationManagementRoutes(
           },
         ),
       );
-      return reply.status(201).send(present(result));
+      return reply.status(201).send(await created(request, result));
     },
   );
 
   async function listed(request: FastifyRequest, query: Static<typeof ListQuery>, workspaceId?: string) {
     const { orgId, orgRole } = requireAccess(request);
+    const { user } = requireAuth(request);
     const { limit, cursor, status } = query;
     const options = { status, limit, after: decodeCursor(cursor) };
     const { rows, grants, mail } = workspaceId
       ? await listWorkspaceInvitations(db, catalogue, { orgId, orgRole }, { ...options, workspaceId })
       : await listInvitations(db, orgId, options);
     const result = page(rows, limit, (r) => r.id);
+    // The whole page at once: two queries, however many invitations it holds.
+    const abilities = await invitationAbilities(
+      db,
+      catalogue,
+      { userId: user.id, orgRole },
+      orgId,
+      result.items,
+    );
     return {
-      items: result.items.map((r) =>
-        presentInvitation(
+      items: result.items.map((r) => ({
+        ...presentInvitation(
           r,
           grants.get(r.id) ?? [],
           r.mail_id ? (mail.get(r.mail_id) as MailState | undefined) : undefined,
         ),
-      ),
+        abilities: abilities.get(r.id) ?? NO_ABILITIES,
+      })),
       nextCursor: result.nextCursor,
     };
   }
@@ -260,7 +296,7 @@ export async function invitationManagementRoutes(
       const result = await transact(services, (tx) =>
         resendInvitation(tx, ctx, actorOf(request), user.id, request.params.id),
       );
-      return present(result);
+      return created(request, result);
     },
   );
 

@@ -2,7 +2,7 @@
 // with their derived status. Who may do so is decided here, "as for creating it" (README.md#invitations).
 import { sql } from "kysely";
 import { can } from "../access/can.js";
-import type { Catalogue } from "../access/catalogue.js";
+import type { Catalogue, OrgRole } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
@@ -195,7 +195,7 @@ export interface ListOptions {
   /** Only the invitations that grant this workspace. */
   workspaceId?: string | undefined;
   /** Only the invitations as one of these org roles. */
-  roles?: string[] | undefined;
+  roles?: OrgRole[] | undefined;
   limit: number;
   /** The id of the last invitation of the previous page (newest first). */
   after?: string | undefined;

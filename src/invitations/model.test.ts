@@ -32,7 +32,7 @@ const base = (id: string, over: Record<string, unknown> = {}) => ({
   org_id: "org_a",
   delivery: "email" as const,
   email: `${id}@example.org`,
-  role: "member",
+  role: "member" as const,
   token_hash: newInvitationToken().hash,
   max_uses: 1,
   invited_by: "usr_o",

@@ -2,12 +2,32 @@
 // accept, decline, sign-up) need — the token, the status as people see it, and the shape that
 // leaves the server.
 import { sql } from "kysely";
+import type { OrgRole } from "../access/catalogue.js";
 import { AppError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
+import type { MailStatus } from "../mail/outbox.js";
 import { newSecret, SECRET_PATTERN, sha256 } from "../tokens.js";
 
-export type Delivery = "email" | "link";
-export type InvitationStatus = "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired";
+/**
+ * How an invitation reaches its invitee: a mail to one address, or a link the inviter shares.
+ * The one list: the type, the API's enum, the database's CHECK (a test compares them) follow it.
+ */
+export const DELIVERIES = ["email", "link"] as const;
+export type Delivery = (typeof DELIVERIES)[number];
+
+/**
+ * An invitation's status (DESIGN §1): `accepted` ends an e-mail invitation, `exhausted` a link
+ * whose every use is taken. The one list, as for DELIVERIES.
+ */
+export const INVITATION_STATUSES = [
+  "pending",
+  "accepted",
+  "exhausted",
+  "cancelled",
+  "declined",
+  "expired",
+] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 export const DEFAULT_LIFETIME_HOURS = 168;
 export const MAX_LIFETIME_HOURS = 720;
@@ -19,7 +39,7 @@ export interface InvitationRow {
   org_id: string;
   delivery: Delivery;
   email: string | null;
-  role: string;
+  role: OrgRole;
   status: InvitationStatus;
   uses: number;
   max_uses: number;
@@ -153,7 +173,7 @@ export async function grantsOf(
 }
 
 export interface MailState {
-  status: "queued" | "sent" | "failed";
+  status: MailStatus;
   lastError: string | null;
 }
 

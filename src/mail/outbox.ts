@@ -7,6 +7,13 @@ import type { DB } from "../db/schema.js";
 import { noteMailQueued } from "../db/transaction.js";
 import { type MailTemplate, renderMail } from "./templates.js";
 
+/**
+ * A mail's state in the outbox: waiting (or retrying), handed to SMTP, or given up on. The one
+ * list: the type, the API's enum, the database's CHECK (a test compares them) follow it.
+ */
+export const MAIL_STATUSES = ["queued", "sent", "failed"] as const;
+export type MailStatus = (typeof MAIL_STATUSES)[number];
+
 export interface EnqueueMailInput {
   to: string;
   /** The organisation the mail is about, if any (null for account mail). */

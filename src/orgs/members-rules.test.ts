@@ -10,6 +10,7 @@ import {
   type TestApp,
   testApp,
 } from "../../test/helpers/app.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
 let s: Sibling;
@@ -28,7 +29,7 @@ async function owner(name = "Olive Owner"): Promise<SignedUp & { orgId: string }
   return { ...u, orgId: me.json.organizations[0].id };
 }
 
-async function join(orgId: string, role: string, name = "Someone"): Promise<SignedUp> {
+async function join(orgId: string, role: OrgRole, name = "Someone"): Promise<SignedUp> {
   const u = await buildUser(t, { name });
   await t.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
   return u;

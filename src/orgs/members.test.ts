@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
 before(async () => {
@@ -26,7 +27,7 @@ async function owner(name = "Olive Owner"): Promise<SignedUp & { orgId: string; 
   return { ...u, orgId, workspaceId: ws.id };
 }
 
-async function join(orgId: string, role: string, over: { name?: string; email?: string } = {}) {
+async function join(orgId: string, role: OrgRole, over: { name?: string; email?: string } = {}) {
   const u = await buildUser(t, over);
   await t.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
   return u;
@@ -86,6 +87,8 @@ describe("listing members", () => {
     );
     const [first, edItem] = res.json.items;
     assert.deepEqual(Object.keys(first).sort(), [
+      "abilities",
+      "actsAs",
       "email",
       "joinedAt",
       "name",
@@ -95,6 +98,8 @@ describe("listing members", () => {
     ]);
     assert.equal(first.role, "owner");
     assert.deepEqual(first.workspaces, [], "an owner acts as admin everywhere, but was granted nothing");
+    assert.equal(first.actsAs, "admin");
+    assert.equal(edItem.actsAs, null);
     assert.equal(edItem.name, "Ed Editor");
     assert.equal(edItem.email, ed.email);
     assert.ok(!Number.isNaN(Date.parse(edItem.joinedAt)));
@@ -208,6 +213,8 @@ describe("rule 1: changing org roles", () => {
     assert.equal(up.status, 200, up.text);
     assert.equal(up.json.member.role, "admin");
     assert.deepEqual(Object.keys(up.json.member).sort(), [
+      "abilities",
+      "actsAs",
       "email",
       "joinedAt",
       "name",

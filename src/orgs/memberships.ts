@@ -3,6 +3,7 @@
 // sign-up). The rules that decide whether a change may happen (rank, last owner, standing under
 // the organisation's lock) are the callers': orgs/operations.ts, invitations/join.ts. Removing a
 // member from the organisation removes their workspace memberships too (foreign key, cascade).
+import type { OrgRole } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
 import type { Tx } from "../db/index.js";
@@ -26,7 +27,7 @@ function about(m: OrgMembership) {
   return { ...(m.invitationId ? { invitationId: m.invitationId } : {}), ...m.person };
 }
 
-export async function addOrgMembership(tx: Tx, actor: Actor, m: OrgMembership & { role: string }) {
+export async function addOrgMembership(tx: Tx, actor: Actor, m: OrgMembership & { role: OrgRole }) {
   await tx
     .insertInto("org_memberships")
     .values({ org_id: m.orgId, user_id: m.userId, role: m.role })
@@ -43,7 +44,7 @@ export async function addOrgMembership(tx: Tx, actor: Actor, m: OrgMembership & 
 export async function changeOrgMembership(
   tx: Tx,
   actor: Actor,
-  m: OrgMembership & { from: string; to: string },
+  m: OrgMembership & { from: OrgRole; to: OrgRole },
 ) {
   await tx
     .updateTable("org_memberships")

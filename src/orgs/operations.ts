@@ -2,7 +2,7 @@
 // changes something runs in one transaction with its audit event; changes to memberships first
 // lock the organisation's row, so that the owners they count cannot change under them.
 import { orgGrantRefusal } from "../access/can.js";
-import type { Catalogue } from "../access/catalogue.js";
+import type { Catalogue, OrgRole } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
 import { recordAudit } from "../audit/operations.js";
@@ -270,7 +270,7 @@ export async function changeMemberRole(
   caller: Caller,
   orgId: string,
   userId: string,
-  role: string,
+  role: OrgRole,
 ): Promise<Member> {
   assert(await lockOrganization(tx, orgId), () => new AppError("organization_not_found"));
   const target = await findMember(tx, orgId, userId);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
 before(async () => {
@@ -19,7 +20,7 @@ async function owner(name = "Olive Owner"): Promise<SignedUp & { orgId: string }
   return { ...u, orgId: me.json.organizations[0].id };
 }
 
-async function join(orgId: string, role: string, name = "Someone"): Promise<SignedUp> {
+async function join(orgId: string, role: OrgRole, name = "Someone"): Promise<SignedUp> {
   const u = await buildUser(t, { name });
   await t.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
   return u;
@@ -114,7 +115,7 @@ describe("creating and listing", () => {
     for (const [token, permissions] of Object.entries(expected)) {
       const res = await t.request("GET", `/api/v1/orgs/${o.orgId}`, { token });
       assert.equal(res.status, 200, res.text);
-      assert.deepEqual(Object.keys(res.json).sort(), ["organization", "permissions", "role"]);
+      assert.deepEqual(Object.keys(res.json).sort(), ["actsAs", "organization", "permissions", "role"]);
       assert.deepEqual(res.json.permissions, permissions);
     }
   });
@@ -334,6 +335,8 @@ test("the OpenAPI document describes every organisation route, its inputs and it
   assert.deepEqual(names, ["cursor", "limit", "org", "q", "role"]);
   const item = list.responses[200].content["application/json"].schema.properties.items.items;
   assert.deepEqual(Object.keys(item.properties).sort(), [
+    "abilities",
+    "actsAs",
     "email",
     "joinedAt",
     "name",

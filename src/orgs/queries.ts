@@ -1,6 +1,7 @@
 // SQL for organisations and org memberships. Every query on a membership filters by org_id.
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { jsonArrayFrom } from "kysely/helpers/postgres";
+import type { OrgRole } from "../access/catalogue.js";
 import { AppError } from "../core/errors.js";
 import { decodeCursor } from "../core/paging.js";
 import type { Queryable } from "../db/index.js";
@@ -104,7 +105,7 @@ export interface MemberFilter {
    * order up to `walkUpTo` (orgWalkEndQuery; undefined: to the last); default: the plain condition.
    */
   matching?: { userIds: string[] } | { walkUpTo: TimeKey | undefined } | undefined;
-  role?: string | undefined;
+  role?: OrgRole | undefined;
   limit: number;
   after?: TimeKey | undefined;
 }

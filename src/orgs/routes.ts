@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf } from "../access/can.js";
+import { ORG_ROLES } from "../access/catalogue.js";
 import { limitSearch } from "../core/rate-limit.js";
 import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
@@ -20,6 +21,7 @@ import {
   renameOrganization,
 } from "./operations.js";
 import {
+  ActsAs,
   MemberSchema,
   MyOrganization,
   Organization,
@@ -47,10 +49,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { db, catalogue, config, limiter } = services;
   const tags = ["organizations"];
-  const OrgRole = Type.Enum(
-    catalogue.orgRoles.map((r) => r.name),
-    { description: "An organisation role of the catalogue" },
-  );
+  const OrgRole = Type.Enum(ORG_ROLES, { description: "An organisation role of the catalogue" });
 
   app.post(
     "/api/v1/orgs",
@@ -105,6 +104,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
             organization: Organization,
             role: Type.String(),
             permissions: Type.Array(Type.String()),
+            actsAs: ActsAs,
           }),
           ...problems(401, 403, 404),
         },
@@ -117,6 +117,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
         organization: presentOrganization(organization),
         role: orgRole,
         permissions: permissionsOf(catalogue, { orgRole }, "org"),
+        actsAs: catalogue.orgRoleActsAs[orgRole] ?? null,
       };
     },
   );
@@ -182,12 +183,14 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       },
     },
     async (request) => {
-      const { orgId } = requireAccess(request);
+      const { orgId, orgRole } = requireAccess(request);
+      const { user } = requireAuth(request);
       const { limit, cursor, q, role } = request.query;
       const after = decodeTimeCursor(cursor);
-      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, requireAuth(request).user.id);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, user.id);
       const result = await listMembers(services, orgId, { q, role, limit, after });
-      return { ...result, items: result.items.map(presentMember) };
+      const caller = { userId: user.id, orgRole };
+      return { ...result, items: result.items.map((m) => presentMember(catalogue, caller, m)) };
     },
   );
 
@@ -205,10 +208,14 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId } = requireAccess(request);
+      const caller = callerOf(request);
       const member = await transact(services, (tx) =>
-        changeMemberRole(tx, catalogue, callerOf(request), orgId, request.params.user, request.body.role),
+        changeMemberRole(tx, catalogue, caller, orgId, request.params.user, request.body.role),
       );
-      return { member: presentMember(member) };
+      // Seen with the caller's role as it is now: changing one's own role changes it.
+      const self = member.user_id === caller.actor.id;
+      const viewer = { userId: caller.actor.id, orgRole: self ? member.role : caller.orgRole };
+      return { member: presentMember(catalogue, viewer, member) };
     },
   );
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { randomIp, type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
+import type { OrgRole } from "../access/catalogue.js";
 import type { AppError } from "../core/errors.js";
 import { putWorkspaceMember, removeWorkspaceMember } from "./operations.js";
 
@@ -20,7 +21,7 @@ after(async () => {
 });
 
 const newOrg = (app: TestApp = t, name?: string): Promise<Org> => buildOrg(app, name);
-const joinOrg = (orgId: string, orgRole?: string, name?: string, app: TestApp = t) =>
+const joinOrg = (orgId: string, orgRole?: OrgRole, name?: string, app: TestApp = t) =>
   joinOrgAs(app, orgId, orgRole, name);
 const grant = (orgId: string, workspaceId: string, userId: string, role: string, app: TestApp = t) =>
   grantWorkspaceRole(app, orgId, workspaceId, userId, role);

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
 before(async () => {
@@ -14,7 +15,7 @@ after(async () => {
 });
 
 const newOrg = (app: TestApp = t, name?: string): Promise<Org> => buildOrg(app, name);
-const joinOrg = (orgId: string, orgRole?: string, name?: string, app: TestApp = t) =>
+const joinOrg = (orgId: string, orgRole?: OrgRole, name?: string, app: TestApp = t) =>
   joinOrgAs(app, orgId, orgRole, name);
 const grant = (orgId: string, workspaceId: string, userId: string, role: string, app: TestApp = t) =>
   grantWorkspaceRole(app, orgId, workspaceId, userId, role);
@@ -61,7 +62,7 @@ describe("the member list", () => {
       people.map((p) => p[0]).sort(),
     );
     const alice = all.json.items.find((m: { name: string }) => m.name === "Alice Archer");
-    assert.deepEqual(Object.keys(alice).sort(), ["email", "joinedAt", "name", "role", "userId"]);
+    assert.deepEqual(Object.keys(alice).sort(), ["abilities", "email", "joinedAt", "name", "role", "userId"]);
     assert.equal(alice.role, "editor");
     assert.equal(alice.email, byName.get("Alice Archer")?.email);
 
@@ -129,7 +130,14 @@ describe("adding and changing (PUT)", () => {
     assert.equal(added.status, 201, added.text);
     assert.deepEqual(
       { ...added.json.member, joinedAt: undefined },
-      { userId: u.userId, name: "Nora New", email: u.email, role: "agent", joinedAt: undefined },
+      {
+        userId: u.userId,
+        name: "Nora New",
+        email: u.email,
+        role: "agent",
+        joinedAt: undefined,
+        abilities: { changeRole: true, remove: true },
+      },
     );
     const changed = await put(o.owner.token, o.workspaceId, u.userId, "editor");
     assert.equal(changed.status, 200, changed.text);

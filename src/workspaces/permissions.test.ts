@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 // The columns of docs/roles.md, written out here rather than read from the catalogue, so that a catalogue
 // that drifts from the document fails.
@@ -38,7 +39,7 @@ after(async () => {
 });
 
 const newOrg = (name?: string): Promise<Org> => buildOrg(t, name);
-const joinOrg = (orgId: string, orgRole?: string, name?: string, app: TestApp = t) =>
+const joinOrg = (orgId: string, orgRole?: OrgRole, name?: string, app: TestApp = t) =>
   joinOrgAs(app, orgId, orgRole, name);
 const grant = (orgId: string, workspaceId: string, userId: string, role: string, app: TestApp = t) =>
   grantWorkspaceRole(app, orgId, workspaceId, userId, role);
@@ -71,7 +72,7 @@ describe("each role holds exactly its column (docs/roles.md)", () => {
     });
   }
 
-  for (const orgRole of ["owner", "admin"]) {
+  for (const orgRole of ["owner", "admin"] as const) {
     test(`org ${orgRole} without a workspace role acts as workspace admin`, async () => {
       const o = await newOrg();
       const u = orgRole === "owner" ? o.owner : await joinOrg(o.orgId, orgRole);

@@ -2,7 +2,8 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { permissionsOf } from "../access/can.js";
+import { permissionsOf, type Standing } from "../access/can.js";
+import type { Catalogue } from "../access/catalogue.js";
 import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { limitSearch } from "../core/rate-limit.js";
@@ -11,6 +12,7 @@ import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import { workspaceMemberAbilities } from "./abilities.js";
 import {
   authorizeInWorkspace,
   createWorkspace,
@@ -61,6 +63,15 @@ const Member = Type.Object({
   email: Type.String(),
   role: Type.String(),
   joinedAt: Timestamp,
+  abilities: Type.Object(
+    {
+      changeRole: Type.Boolean({ description: "The caller may give this person another role here" }),
+      remove: Type.Boolean({ description: "The caller may take this person's role here away" }),
+    },
+    {
+      description: "What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it",
+    },
+  ),
 });
 
 function presentWorkspace(w: WorkspaceRow) {
@@ -74,8 +85,16 @@ function presentWorkspace(w: WorkspaceRow) {
   };
 }
 
-function presentMember(m: MemberRow) {
-  return { userId: m.userId, name: m.name, email: m.email, role: m.role, joinedAt: m.joinedAt.toISOString() };
+/** A person of the workspace as the caller (their standing there) sees them. */
+function presentMember(catalogue: Catalogue, caller: Standing, m: MemberRow) {
+  return {
+    userId: m.userId,
+    name: m.name,
+    email: m.email,
+    role: m.role,
+    joinedAt: m.joinedAt.toISOString(),
+    abilities: workspaceMemberAbilities(catalogue, caller, m),
+  };
 }
 
 function actorOf(request: FastifyRequest): Actor & { id: string } {
@@ -244,13 +263,14 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       },
     },
     async (request) => {
-      const { orgId } = requireAccess(request);
+      const access = requireAccess(request);
+      const { orgId } = access;
       const { limit, cursor, q, role } = request.query;
       const after = decodeCursor(cursor);
       if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, requireAuth(request).user.id);
       const place = { orgId, workspaceId: request.params.ws };
       const result = await listWorkspaceMembers(db, place, { q, role, limit, after });
-      return { ...result, items: result.items.map(presentMember) };
+      return { ...result, items: result.items.map((m) => presentMember(catalogue, access, m)) };
     },
   );
 
@@ -275,7 +295,8 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       },
     },
     async (request, reply) => {
-      const { orgId } = requireAccess(request);
+      const access = requireAccess(request);
+      const { orgId } = access;
       const actor = actorOf(request);
       const place = { orgId, workspaceId: request.params.ws };
       const { member, added } = await transact(services, (tx) =>
@@ -284,7 +305,12 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
           role: request.body.role,
         }),
       );
-      return reply.status(added ? 201 : 200).send({ member: presentMember(member) });
+      // Seen with the caller's role here as it is now: changing one's own role changes it.
+      const viewer = {
+        orgRole: access.orgRole,
+        workspaceRole: member.userId === actor.id ? member.role : access.workspaceRole,
+      };
+      return reply.status(added ? 201 : 200).send({ member: presentMember(catalogue, viewer, member) });
     },
   );
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type TestApp, testApp } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg as joinOrgAs, type Org } from "../../test/helpers/org.js";
+import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
 before(async () => {
@@ -15,7 +16,7 @@ after(async () => {
 });
 
 const newOrg = (name?: string): Promise<Org> => buildOrg(t, name);
-const joinOrg = (orgId: string, orgRole?: string, name?: string, app: TestApp = t) =>
+const joinOrg = (orgId: string, orgRole?: OrgRole, name?: string, app: TestApp = t) =>
   joinOrgAs(app, orgId, orgRole, name);
 const grant = (orgId: string, workspaceId: string, userId: string, role: string, app: TestApp = t) =>
   grantWorkspaceRole(app, orgId, workspaceId, userId, role);

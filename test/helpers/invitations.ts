@@ -1,6 +1,7 @@
 // Invitations for the join tests, written straight into the database (as creating one through the
 // API would write them), so that these tests depend on nothing but the tables.
 
+import type { OrgRole } from "../../src/access/catalogue.js";
 import { newId } from "../../src/db/ids.js";
 import { canonicalEmail } from "../../src/email.js";
 import { newInvitationToken } from "../../src/invitations/model.js";
@@ -18,7 +19,7 @@ export async function buildInvitation(
     invitedBy: { userId: string; name: string };
     /** An address makes an e-mail invitation; none, a link. */
     email?: string;
-    role?: string;
+    role?: OrgRole;
     workspaces?: { workspaceId: string; role: string }[];
     maxUses?: number;
     expiresAt?: Date;

@@ -1,5 +1,6 @@
 // Organisations for tests: an owner with their organisation and its first workspace, people
 // placed in it (as an accepted invitation would place them), and workspace grants.
+import type { OrgRole } from "../../src/access/catalogue.js";
 import { buildUser, type SignedUp, type TestApp } from "./app.js";
 
 export interface Org {
@@ -25,7 +26,7 @@ export async function buildOrg(t: TestApp, ownerName = "Olive Owner"): Promise<O
 export async function joinOrg(
   t: TestApp,
   orgId: string,
-  orgRole = "member",
+  orgRole: OrgRole = "member",
   name = "Pat Person",
 ): Promise<SignedUp> {
   const u = await buildUser(t, { name });

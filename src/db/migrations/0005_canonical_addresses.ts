@@ -15,6 +15,7 @@
 //   are cancelled with an `invitation.cancelled` event saying why.
 // A stored spelling whose canonical form is not an address at all is left as it was.
 import type pg from "pg";
+import type { AuditAction } from "../../audit/actions.js";
 import { canonicalEmail } from "../../email.js";
 import { newId } from "../ids.js";
 
@@ -56,7 +57,7 @@ function grouped<T extends Spelled>(rows: T[], key: (row: T, canonical: string) 
 async function audit(
   client: Client,
   orgId: string | null,
-  action: string,
+  action: AuditAction,
   target: { type: string; id: string },
   data: Record<string, unknown>,
 ): Promise<void> {

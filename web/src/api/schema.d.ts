@@ -1204,6 +1204,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             invitation: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -1903,6 +1910,7 @@ export interface paths {
                                 name: string;
                             };
                             role: string;
+                            /** @enum {unknown} */
                             status: "pending" | "accepted" | "exhausted" | "cancelled" | "declined" | "expired";
                             workspaces: {
                                 id: string;
@@ -3229,6 +3237,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The workspace role this org role acts as in every workspace of the organisation (owner and admin: admin), or null */
+                            actsAs: string | null;
                             organization: {
                                 /** Format: date-time */
                                 createdAt: string;
@@ -3780,8 +3790,11 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
-                                /** @example member.added */
-                                action: string;
+                                /**
+                                 * @description What happened. A client should expect actions it does not know: the trail keeps what other versions wrote
+                                 * @enum {unknown}
+                                 */
+                                action: "organization.created" | "organization.renamed" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.accepted" | "invitation.declined" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict";
                                 actorId: string | null;
                                 /** @description The actor's name when it happened; kept after they are gone */
                                 actorName: string | null;
@@ -3986,6 +3999,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -4220,6 +4240,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             invitation: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -4466,6 +4493,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do to this member, as PATCH and DELETE …/members/{user} decide it; the last owner's 409 is still answered when tried */
+                                abilities: {
+                                    /** @description The caller may give this member another org role */
+                                    changeRole: boolean;
+                                    /** @description The caller may remove this member (the caller themselves: leave the organisation) */
+                                    remove: boolean;
+                                };
+                                /** @description The workspace role this org role acts as in every workspace of the organisation (owner and admin: admin), or null */
+                                actsAs: string | null;
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -4875,6 +4911,15 @@ export interface paths {
                     content: {
                         "application/json": {
                             member: {
+                                /** @description What the caller may do to this member, as PATCH and DELETE …/members/{user} decide it; the last owner's 409 is still answered when tried */
+                                abilities: {
+                                    /** @description The caller may give this member another org role */
+                                    changeRole: boolean;
+                                    /** @description The caller may remove this member (the caller themselves: leave the organisation) */
+                                    remove: boolean;
+                                };
+                                /** @description The workspace role this org role acts as in every workspace of the organisation (owner and admin: admin), or null */
+                                actsAs: string | null;
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -6217,6 +6262,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -6443,6 +6495,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             invitation: {
+                                /** @description What the caller may do with it: decided as those routes decide, while it is open */
+                                abilities: {
+                                    /** @description The caller may cancel it (DELETE /api/v1/invitations/{id}) */
+                                    cancel: boolean;
+                                    /** @description The caller may resend it (POST /api/v1/invitations/{id}/resend) */
+                                    resend: boolean;
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /**
@@ -6688,6 +6747,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it */
+                                abilities: {
+                                    /** @description The caller may give this person another role here */
+                                    changeRole: boolean;
+                                    /** @description The caller may take this person's role here away */
+                                    remove: boolean;
+                                };
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -6879,6 +6945,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             member: {
+                                /** @description What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it */
+                                abilities: {
+                                    /** @description The caller may give this person another role here */
+                                    changeRole: boolean;
+                                    /** @description The caller may take this person's role here away */
+                                    remove: boolean;
+                                };
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;
@@ -6897,6 +6970,13 @@ export interface paths {
                     content: {
                         "application/json": {
                             member: {
+                                /** @description What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it */
+                                abilities: {
+                                    /** @description The caller may give this person another role here */
+                                    changeRole: boolean;
+                                    /** @description The caller may take this person's role here away */
+                                    remove: boolean;
+                                };
                                 email: string;
                                 /** Format: date-time */
                                 joinedAt: string;

@@ -1,6 +1,7 @@
-// The audit log in plain words: each event the server records (src/**/operations.ts and
-// src/invitations/*.ts, `recordAudit`) as one sentence, e.g. "Alice Example changed Bob Stone's
-// role from Editor to Agent in Field Ops". Pure functions, no DOM: unit-tested under Node.
+// The audit log in plain words: each action the server records (src/audit/actions.ts, which the
+// API's types name) as one sentence, e.g. "Alice Example changed Bob Stone's role from Editor to
+// Agent in Field Ops". Pure functions, no DOM: unit-tested under Node.
+import type { paths } from "../api/schema.js";
 import { roleLabel } from "./roles.js";
 
 /** The fields of an audit event (GET /api/v1/orgs/{org}/audit) that the words are made of. */
@@ -23,56 +24,57 @@ export interface AuditContext {
   personName?: (id: string) => string | undefined;
 }
 
-/** The known actions, grouped as the filter offers them. `value` is the API's `action` query. */
-export const ACTION_GROUPS: { label: string; options: { value: string; label: string }[] }[] = [
-  {
-    label: "Members",
-    options: [
-      { value: "member.*", label: "Every member change" },
-      { value: "member.added", label: "Members joined or added" },
-      { value: "member.role_changed", label: "Organisation roles changed" },
-      { value: "member.removed", label: "Members removed" },
-      { value: "member.left", label: "Members who left" },
-    ],
-  },
-  {
-    label: "Workspace access",
-    options: [
-      { value: "workspace_member.*", label: "Every workspace access change" },
-      { value: "workspace_member.added", label: "Added to a workspace" },
-      { value: "workspace_member.role_changed", label: "Workspace roles changed" },
-      { value: "workspace_member.removed", label: "Removed from a workspace" },
-    ],
-  },
-  {
-    label: "Invitations",
-    options: [
-      { value: "invitation.*", label: "Every invitation change" },
-      { value: "invitation.created", label: "Invitations sent and links created" },
-      { value: "invitation.resent", label: "Invitations resent" },
-      { value: "invitation.cancelled", label: "Invitations cancelled" },
-      { value: "invitation.accepted", label: "Invitations accepted" },
-      { value: "invitation.declined", label: "Invitations declined" },
-    ],
-  },
-  {
-    label: "Workspaces",
-    options: [
-      { value: "workspace.*", label: "Every workspace change" },
-      { value: "workspace.created", label: "Workspaces created" },
-      { value: "workspace.updated", label: "Workspace settings changed" },
-      { value: "workspace.deleted", label: "Workspaces deleted" },
-    ],
-  },
-  {
-    label: "Organisation",
-    options: [
-      { value: "organization.*", label: "Every organisation change" },
-      { value: "organization.created", label: "Organisation created" },
-      { value: "organization.renamed", label: "Organisation renamed" },
-    ],
-  },
+/** Every action this server records (src/audit/actions.ts), as the API's types name them. */
+export type AuditAction =
+  paths["/api/v1/orgs/{org}/audit"]["get"]["responses"][200]["content"]["application/json"]["items"][number]["action"];
+
+/**
+ * The actions an organisation's log can show, as the filter names them. Not user.* events, which
+ * belong to no organisation, nor organization.deleted, after which there is no log to look at.
+ */
+type FilteredAction = Exclude<AuditAction, `user.${string}` | "organization.deleted">;
+
+const FILTER_LABELS: Record<FilteredAction, string> = {
+  "member.added": "Members joined or added",
+  "member.role_changed": "Organisation roles changed",
+  "member.removed": "Members removed",
+  "member.left": "Members who left",
+  "workspace_member.added": "Added to a workspace",
+  "workspace_member.role_changed": "Workspace roles changed",
+  "workspace_member.removed": "Removed from a workspace",
+  "invitation.created": "Invitations sent and links created",
+  "invitation.resent": "Invitations resent",
+  "invitation.cancelled": "Invitations cancelled",
+  "invitation.accepted": "Invitations accepted",
+  "invitation.declined": "Invitations declined",
+  "workspace.created": "Workspaces created",
+  "workspace.updated": "Workspace settings changed",
+  "workspace.deleted": "Workspaces deleted",
+  "organization.created": "Organisation created",
+  "organization.renamed": "Organisation renamed",
+};
+
+/** The filter's groups: every action of a prefix, then each of them. */
+const GROUPS: { label: string; prefix: string; every: string }[] = [
+  { label: "Members", prefix: "member", every: "Every member change" },
+  { label: "Workspace access", prefix: "workspace_member", every: "Every workspace access change" },
+  { label: "Invitations", prefix: "invitation", every: "Every invitation change" },
+  { label: "Workspaces", prefix: "workspace", every: "Every workspace change" },
+  { label: "Organisation", prefix: "organization", every: "Every organisation change" },
 ];
+
+/** The known actions, grouped as the filter offers them. `value` is the API's `action` query. */
+export const ACTION_GROUPS: { label: string; options: { value: string; label: string }[] }[] = GROUPS.map(
+  (g) => ({
+    label: g.label,
+    options: [
+      { value: `${g.prefix}.*`, label: g.every },
+      ...Object.entries(FILTER_LABELS)
+        .filter(([action]) => action.startsWith(`${g.prefix}.`))
+        .map(([value, label]) => ({ value, label })),
+    ],
+  }),
+);
 
 function text(data: Record<string, unknown>, key: string): string | undefined {
   const value = data[key];
@@ -111,122 +113,144 @@ export function readableAction(action: string): string {
   return action.replace(/[._]+/g, " ").trim();
 }
 
+/** What a sentence is made of: the event, and names for what it mentions. */
+interface Parts {
+  event: AuditEventLike;
+  data: Record<string, unknown>;
+  actor: string;
+  org: string;
+  /** The actor acted on themselves (joined, left, accepted). */
+  self: boolean;
+  viaInvitation: boolean;
+  workspace: (id: unknown) => string;
+  /** The person the event is about: the name recorded, else their current name, else the e-mail. */
+  target: () => string;
+  role: (key: string) => string;
+  text: (key: string) => string | undefined;
+  context: AuditContext;
+}
+
+/** One sentence for each action the server records: a missing one does not compile. */
+const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
+  "organization.created": ({ actor, text, org }) =>
+    `${actor} created the organisation ${text("name") ?? org}`,
+  "organization.renamed": ({ actor, text, org }) =>
+    `${actor} renamed the organisation from ${text("from") ?? "its old name"} to ${text("to") ?? org}`,
+  "organization.deleted": ({ actor, text, org }) =>
+    `${actor} deleted the organisation ${text("name") ?? org}`,
+
+  "member.added": ({ actor, org, self, viaInvitation, target, role }) =>
+    self
+      ? `${actor} joined ${org} as ${role("role")}${viaInvitation ? " through an invitation" : ""}`
+      : `${actor} added ${target()} to ${org} as ${role("role")}`,
+  "member.role_changed": ({ actor, org, self, viaInvitation, target, role }) =>
+    self && viaInvitation
+      ? `${actor} became ${role("to")} in ${org} through an invitation (was ${role("from")})`
+      : `${actor} changed ${possessive(target())} organisation role from ${role("from")} to ${role("to")}`,
+  "member.removed": ({ actor, org, target, role }) =>
+    `${actor} removed ${target()} (${role("role")}) from ${org}`,
+  "member.left": ({ actor, org, role }) => `${actor} left ${org} (was ${role("role")})`,
+
+  "workspace.created": ({ actor, text, workspace, event }) =>
+    `${actor} created the workspace ${text("name") ?? workspace(event.targetId)}`,
+  "workspace.updated": ({ actor, data, workspace, event }) =>
+    describeWorkspaceUpdate(actor, data, workspace(event.targetId)),
+  "workspace.deleted": ({ actor, text }) =>
+    text("name") ? `${actor} deleted the workspace ${text("name")}` : `${actor} deleted a workspace`,
+
+  "workspace_member.added": ({ actor, data, self, viaInvitation, workspace, target, role }) => {
+    const ws = workspace(data.workspaceId);
+    if (self && viaInvitation) return `${actor} joined ${ws} as ${role("role")} through an invitation`;
+    return `${actor} added ${target()} to ${ws} as ${role("role")}`;
+  },
+  "workspace_member.role_changed": ({ actor, data, self, viaInvitation, workspace, target, role }) => {
+    const ws = workspace(data.workspaceId);
+    if (self && viaInvitation) {
+      return `${actor} became ${role("to")} in ${ws} through an invitation (was ${role("from")})`;
+    }
+    return `${actor} changed ${possessive(target())} role from ${role("from")} to ${role("to")} in ${ws}`;
+  },
+  "workspace_member.removed": ({ actor, data, workspace, target, role }) =>
+    `${actor} removed ${target()} (${role("role")}) from ${workspace(data.workspaceId)}`,
+
+  "invitation.created": ({ actor, data, workspace }) => describeInvitation(actor, data, workspace),
+  "invitation.resent": ({ actor, text }) =>
+    text("delivery") === "link"
+      ? `${actor} renewed an invite link`
+      : `${actor} resent the invitation to ${text("email") ?? "an e-mail address"}`,
+  "invitation.cancelled": ({ actor, data, text, role }) => {
+    const what =
+      text("delivery") === "link"
+        ? `an invite link for ${role("role")}`
+        : `the invitation to ${text("email") ?? "an e-mail address"}`;
+    // Withdrawn: cancelled by the change that left its inviter unable to make it.
+    return data.withdrawn === true
+      ? `${actor}'s change cancelled ${what}: its inviter could no longer make it`
+      : `${actor} cancelled ${what}`;
+  },
+  "invitation.accepted": ({ actor, data, text, org }) => {
+    if (text("delivery") === "link") {
+      const uses = count(data, "uses");
+      return `${actor} joined ${org} through an invite link${uses && uses > 1 ? ` (used ${uses} times so far)` : ""}`;
+    }
+    return `${actor} accepted the e-mail invitation to ${org}`;
+  },
+  "invitation.declined": ({ actor, text }) =>
+    `${actor} declined the invitation sent to ${text("email") ?? "them"}`,
+
+  "user.signed_up": ({ actor }) => `${actor} signed up`,
+  "user.updated": ({ actor, text }) =>
+    `${actor} changed their name${text("name") ? ` to ${text("name")}` : ""}`,
+  "user.password_changed": ({ actor }) => `${actor} changed their password`,
+  "user.password_reset_requested": ({ actor, event, context }) => {
+    const who = event.actorId === null ? "Someone" : actor;
+    const whose = event.targetId ? context.personName?.(event.targetId) : undefined;
+    return `${who} asked for a password reset link${whose ? ` for ${whose}` : ""}`;
+  },
+  "user.password_reset": ({ actor }) => `${actor} chose a new password through a reset link`,
+  // Written by migration 0005 to the account that lost an address to another spelling of it.
+  "user.address_conflict": ({ actor, text, target }) =>
+    `${actor} took ${text("address") ?? "an address"} from ${target()}: another account has the same address`,
+};
+
+function isKnown(action: string): action is AuditAction {
+  return Object.hasOwn(SENTENCES, action);
+}
+
 /** The event as one sentence. */
 export function describe(event: AuditEventLike, context: AuditContext): string {
   const { data } = event;
   const actor = actorLabel(event);
-  const org = context.organizationName;
+  if (!isKnown(event.action)) return `${actor}: ${readableAction(event.action)}`;
   const self = event.actorId !== null && event.targetId === event.actorId;
-  const viaInvitation = text(data, "invitationId") !== undefined;
-
-  const workspace = (id: unknown): string => {
-    if (typeof id !== "string") return "a workspace";
-    return context.workspaceName?.(id) ?? "a deleted workspace";
-  };
-  /** The person the event is about: the name recorded, else their current name, else the e-mail. */
-  const target = (): string => {
-    if (self) return actor;
-    return (
-      text(data, "name") ??
-      (event.targetId ? context.personName?.(event.targetId) : undefined) ??
-      text(data, "email") ??
-      "a former member"
-    );
-  };
-  const role = (key: string): string => {
-    const value = text(data, key);
-    return value ? roleLabel(value) : "an unknown role";
-  };
-
-  switch (event.action) {
-    case "organization.created":
-      return `${actor} created the organisation ${text(data, "name") ?? org}`;
-    case "organization.renamed":
-      return `${actor} renamed the organisation from ${text(data, "from") ?? "its old name"} to ${text(data, "to") ?? org}`;
-    case "organization.deleted":
-      return `${actor} deleted the organisation ${text(data, "name") ?? org}`;
-
-    case "member.added":
-      if (self)
-        return `${actor} joined ${org} as ${role("role")}${viaInvitation ? " through an invitation" : ""}`;
-      return `${actor} added ${target()} to ${org} as ${role("role")}`;
-    case "member.role_changed":
-      if (self && viaInvitation) {
-        return `${actor} became ${role("to")} in ${org} through an invitation (was ${role("from")})`;
-      }
-      return `${actor} changed ${possessive(target())} organisation role from ${role("from")} to ${role("to")}`;
-    case "member.removed":
-      return `${actor} removed ${target()} (${role("role")}) from ${org}`;
-    case "member.left":
-      return `${actor} left ${org} (was ${role("role")})`;
-
-    case "workspace.created":
-      return `${actor} created the workspace ${text(data, "name") ?? workspace(event.targetId)}`;
-    case "workspace.updated":
-      return describeWorkspaceUpdate(actor, data, workspace(event.targetId));
-    case "workspace.deleted":
-      return text(data, "name")
-        ? `${actor} deleted the workspace ${text(data, "name")}`
-        : `${actor} deleted a workspace`;
-
-    case "workspace_member.added": {
-      const ws = workspace(data.workspaceId);
-      if (self && viaInvitation) return `${actor} joined ${ws} as ${role("role")} through an invitation`;
-      return `${actor} added ${target()} to ${ws} as ${role("role")}`;
-    }
-    case "workspace_member.role_changed": {
-      const ws = workspace(data.workspaceId);
-      if (self && viaInvitation) {
-        return `${actor} became ${role("to")} in ${ws} through an invitation (was ${role("from")})`;
-      }
-      return `${actor} changed ${possessive(target())} role from ${role("from")} to ${role("to")} in ${ws}`;
-    }
-    case "workspace_member.removed":
-      return `${actor} removed ${target()} (${role("role")}) from ${workspace(data.workspaceId)}`;
-
-    case "invitation.created":
-      return describeInvitation(actor, data, workspace);
-    case "invitation.resent":
-      return text(data, "delivery") === "link"
-        ? `${actor} renewed an invite link`
-        : `${actor} resent the invitation to ${text(data, "email") ?? "an e-mail address"}`;
-    case "invitation.cancelled": {
-      const what =
-        text(data, "delivery") === "link"
-          ? `an invite link for ${role("role")}`
-          : `the invitation to ${text(data, "email") ?? "an e-mail address"}`;
-      // Withdrawn: cancelled by the change that left its inviter unable to make it.
-      return data.withdrawn === true
-        ? `${actor}'s change cancelled ${what}: its inviter could no longer make it`
-        : `${actor} cancelled ${what}`;
-    }
-    case "invitation.accepted": {
-      if (text(data, "delivery") === "link") {
-        const uses = count(data, "uses");
-        return `${actor} joined ${org} through an invite link${uses && uses > 1 ? ` (used ${uses} times so far)` : ""}`;
-      }
-      return `${actor} accepted the e-mail invitation to ${org}`;
-    }
-    case "invitation.declined":
-      return `${actor} declined the invitation sent to ${text(data, "email") ?? "them"}`;
-
-    case "user.signed_up":
-      return `${actor} signed up`;
-    case "user.updated":
-      return `${actor} changed their name${text(data, "name") ? ` to ${text(data, "name")}` : ""}`;
-    case "user.password_changed":
-      return `${actor} changed their password`;
-    case "user.password_reset_requested": {
-      const who = event.actorId === null ? "Someone" : actor;
-      const whose = event.targetId ? context.personName?.(event.targetId) : undefined;
-      return `${who} asked for a password reset link${whose ? ` for ${whose}` : ""}`;
-    }
-    case "user.password_reset":
-      return `${actor} chose a new password through a reset link`;
-
-    default:
-      return `${actor}: ${readableAction(event.action)}`;
-  }
+  const get = (key: string) => text(data, key);
+  return SENTENCES[event.action]({
+    event,
+    data,
+    actor,
+    org: context.organizationName,
+    self,
+    viaInvitation: get("invitationId") !== undefined,
+    workspace: (id) => {
+      if (typeof id !== "string") return "a workspace";
+      return context.workspaceName?.(id) ?? "a deleted workspace";
+    },
+    target: () => {
+      if (self) return actor;
+      return (
+        get("name") ??
+        (event.targetId ? context.personName?.(event.targetId) : undefined) ??
+        get("email") ??
+        "a former member"
+      );
+    },
+    role: (key) => {
+      const value = get(key);
+      return value ? roleLabel(value) : "an unknown role";
+    },
+    text: get,
+    context,
+  });
 }
 
 const SETTING_NAMES: Record<string, string> = { name: "name", timezone: "timezone", language: "language" };

@@ -108,7 +108,8 @@ function RoleSection({
 }) {
   const client = useQueryClient();
   const owners = hasPermission(org, "org.owners");
-  const locked = member.role === "owner" && !owners;
+  // The server's answer: whether I may give them another role (an owner's, only if I am one).
+  const locked = !member.abilities.changeRole;
   const [role, setRole] = useState<OrgRole>(
     ORG_ROLES.some((r) => r.value === member.role) ? (member.role as OrgRole) : "member",
   );
@@ -229,7 +230,6 @@ function WorkspaceSection({
   });
 
   const busy = grant.busy || revoke.busy;
-  const adminEverywhere = member.role === "owner" || member.role === "admin";
   const add = (e: FormEvent) => {
     e.preventDefault();
     const ws = free.find((w) => w.id === chosen);
@@ -241,10 +241,10 @@ function WorkspaceSection({
       <h3 id="member-workspaces" className="org-section-title">
         Workspaces
       </h3>
-      {adminEverywhere && (
+      {member.actsAs && (
         <p className="muted small">
-          As {roleLabel(member.role)}, {member.name} is admin in every workspace. The roles below apply if
-          their organisation role becomes Member.
+          As {roleLabel(member.role)}, {member.name} is {roleLabel(member.actsAs).toLowerCase()} in every
+          workspace. The roles below apply if their organisation role becomes Member.
         </p>
       )}
       {member.workspaces.length === 0 ? (

@@ -13,7 +13,7 @@ import { useNotify } from "../../components/Toast";
 import { useSignedIn } from "../../lib/auth";
 import { formatDate } from "../../lib/format";
 import { useAction } from "../../lib/forms";
-import { hasPermission, keys, usePlaceParams } from "../../lib/places";
+import { keys, usePlaceParams } from "../../lib/places";
 import { type OrgRole, roleLabel } from "../../lib/roles";
 import { InviteDialog } from "./InviteDialog";
 import { MemberDialog } from "./MemberDialog";
@@ -40,11 +40,6 @@ function useDebounced<T>(value: T, ms: number): T {
     return () => window.clearTimeout(timer);
   }, [value, ms]);
   return settled;
-}
-
-/** Whether I may change (or remove) someone with this org role: owners only by owners. */
-export function canManageRole(org: OrgDetail, role: string): boolean {
-  return role !== "owner" || hasPermission(org, "org.owners");
 }
 
 function OrgMembers({ orgId, org }: { orgId: string; org: OrgDetail }) {
@@ -156,7 +151,7 @@ function OrgMembers({ orgId, org }: { orgId: string; org: OrgDetail }) {
                     key={m.userId}
                     member={m}
                     isMe={m.userId === me.user.id}
-                    manageable={canManageRole(org, m.role)}
+                    removable={m.abilities.remove}
                     onManage={() => setManaging(m)}
                     onRemove={() => setRemoving(m)}
                   />
@@ -196,17 +191,17 @@ function OrgMembers({ orgId, org }: { orgId: string; org: OrgDetail }) {
 function MemberRow({
   member,
   isMe,
-  manageable,
+  removable,
   onManage,
   onRemove,
 }: {
   member: OrgMember;
   isMe: boolean;
-  manageable: boolean;
+  /** The server's answer: whether I may remove them (owners only by owners). */
+  removable: boolean;
   onManage: () => void;
   onRemove: () => void;
 }) {
-  const adminEverywhere = member.role === "owner" || member.role === "admin";
   return (
     <tr>
       <td data-label="Member">
@@ -233,7 +228,7 @@ function MemberRow({
           </ul>
         ) : (
           <span className="muted small">
-            {adminEverywhere ? "Admin in every workspace" : "No workspace yet"}
+            {member.actsAs ? `${roleLabel(member.actsAs)} in every workspace` : "No workspace yet"}
           </span>
         )}
       </td>
@@ -244,7 +239,7 @@ function MemberRow({
         <Button size="sm" onClick={onManage}>
           Manage<span className="visually-hidden"> {member.name}</span>
         </Button>
-        {!isMe && manageable && (
+        {!isMe && removable && (
           <IconButton label={`Remove ${member.name}`} className="danger-hover" onClick={onRemove}>
             <Icon name="trash" />
           </IconButton>

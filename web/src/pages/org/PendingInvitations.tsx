@@ -161,29 +161,36 @@ export function PendingInvitations({ orgId }: { orgId: string }) {
                     <MailStatus invitation={i} />
                   </td>
                   <td data-label="" className="cell-actions">
-                    {i.delivery === "email" ? (
-                      <Button
-                        size="sm"
-                        busy={resend.busy && resendingId === i.id}
-                        onClick={() => {
-                          setResendingId(i.id);
-                          void resend.run(i);
-                        }}
-                      >
-                        Resend<span className="visually-hidden"> to {i.email}</span>
-                      </Button>
-                    ) : (
-                      <Button size="sm" onClick={() => setRenewing(i)}>
-                        New link
-                      </Button>
+                    {/* What I may do is the server's answer: an admin cannot touch an invitation as owner. */}
+                    {!i.abilities.resend && !i.abilities.cancel && (
+                      <span className="muted small">Offers more than you can give</span>
                     )}
-                    <IconButton
-                      label={i.email ? `Revoke invitation for ${i.email}` : "Revoke invite link"}
-                      className="danger-hover"
-                      onClick={() => setRevoking(i)}
-                    >
-                      <Icon name="trash" />
-                    </IconButton>
+                    {i.abilities.resend &&
+                      (i.delivery === "email" ? (
+                        <Button
+                          size="sm"
+                          busy={resend.busy && resendingId === i.id}
+                          onClick={() => {
+                            setResendingId(i.id);
+                            void resend.run(i);
+                          }}
+                        >
+                          Resend<span className="visually-hidden"> to {i.email}</span>
+                        </Button>
+                      ) : (
+                        <Button size="sm" onClick={() => setRenewing(i)}>
+                          New link
+                        </Button>
+                      ))}
+                    {i.abilities.cancel && (
+                      <IconButton
+                        label={i.email ? `Revoke invitation for ${i.email}` : "Revoke invite link"}
+                        className="danger-hover"
+                        onClick={() => setRevoking(i)}
+                      >
+                        <Icon name="trash" />
+                      </IconButton>
+                    )}
                   </td>
                 </tr>
               ))}

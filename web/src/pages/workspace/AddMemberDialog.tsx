@@ -78,12 +78,12 @@ function useOrgCandidates(place: WorkspacePlace, q: string, enabled: boolean) {
   });
   const candidates: Candidate[] | undefined = query.data?.items.map((m) => {
     const here = m.workspaces.find((w) => w.id === place.wsId);
-    const present =
-      m.role === "owner" || m.role === "admin"
-        ? `Admin here as organisation ${roleLabel(m.role)}`
-        : here
-          ? `In this workspace as ${roleLabel(here.role)}`
-          : null;
+    // Their org role already acts as a role here (owners and admins: admin), whatever is granted.
+    const present = m.actsAs
+      ? `${roleLabel(m.actsAs)} here as organisation ${roleLabel(m.role)}`
+      : here
+        ? `In this workspace as ${roleLabel(here.role)}`
+        : null;
     return { userId: m.userId, name: m.name, email: m.email, present };
   });
   return { ...query, candidates, more: query.data?.nextCursor !== null && query.data !== undefined };

@@ -14,7 +14,7 @@ import { Badge, EmptyState, ErrorNotice, Loading } from "../../components/Page";
 import { useNotify } from "../../components/Toast";
 import { formatDate, fromNow } from "../../lib/format";
 import { useAction } from "../../lib/forms";
-import { hasPermission, keys, useOrganization, useWorkspaces } from "../../lib/places";
+import { keys } from "../../lib/places";
 import { roleLabel } from "../../lib/roles";
 import type { WorkspacePlace } from "./common";
 import { InviteLinkDialog, NewInvitationDialog, NewLinkDialog } from "./InviteDialogs";
@@ -59,8 +59,6 @@ export function InvitationsTab({ place }: { place: WorkspacePlace }) {
   const notify = useNotify();
   const [params, setParams] = useSearchParams();
   const filter = FILTERS.find((f) => f.value === params.get("status")) ?? FILTERS[0];
-  const org = useOrganization(orgId);
-  const workspaces = useWorkspaces(orgId);
   const [composing, setComposing] = useState<"email" | "link" | null>(null);
   const [cancelling, setCancelling] = useState<Invitation | null>(null);
   const [relinking, setRelinking] = useState<Invitation | null>(null);
@@ -116,11 +114,8 @@ export function InvitationsTab({ place }: { place: WorkspacePlace }) {
   });
   const rows = invitations.data?.pages.flatMap((p) => p.items) ?? [];
 
-  // "As for creating it": org.users, or workspace.users in every workspace an invitation as member grants.
-  const orgUsers = hasPermission(org.data, "org.users");
-  const myRoles = new Map((workspaces.data?.items ?? []).map((w) => [w.id, w.role]));
-  const manageable = (inv: Invitation) =>
-    orgUsers || (inv.role === "member" && inv.workspaces.every((w) => myRoles.get(w.id) === "admin"));
+  // Whether I may resend or cancel it is the server's answer ("as for creating it", over every
+  // workspace it grants, not only this one); an open one I may not touch says who can.
   const open = (inv: Invitation) => inv.status === "pending" || inv.status === "expired";
 
   const refresh = () =>
@@ -249,31 +244,35 @@ export function InvitationsTab({ place }: { place: WorkspacePlace }) {
                         <Delivery inv={inv} />
                       </td>
                       <td data-label="" className="cell-actions">
-                        {open(inv) && manageable(inv) ? (
+                        {inv.abilities.resend || inv.abilities.cancel ? (
                           <span className="ws-row-actions">
-                            <Button
-                              size="sm"
-                              busy={resend.busy && relinking === null && resendingId === inv.id}
-                              aria-label={`Resend ${describe(inv)}`}
-                              onClick={() => {
-                                resend.reset();
-                                setResendingId(inv.id);
-                                if (inv.delivery === "link") setRelinking(inv);
-                                else void resend.run(inv);
-                              }}
-                            >
-                              Resend
-                            </Button>
-                            <IconButton
-                              label={`Cancel ${describe(inv)}`}
-                              className="danger-hover"
-                              onClick={() => {
-                                cancel.reset();
-                                setCancelling(inv);
-                              }}
-                            >
-                              <Icon name="trash" />
-                            </IconButton>
+                            {inv.abilities.resend && (
+                              <Button
+                                size="sm"
+                                busy={resend.busy && relinking === null && resendingId === inv.id}
+                                aria-label={`Resend ${describe(inv)}`}
+                                onClick={() => {
+                                  resend.reset();
+                                  setResendingId(inv.id);
+                                  if (inv.delivery === "link") setRelinking(inv);
+                                  else void resend.run(inv);
+                                }}
+                              >
+                                Resend
+                              </Button>
+                            )}
+                            {inv.abilities.cancel && (
+                              <IconButton
+                                label={`Cancel ${describe(inv)}`}
+                                className="danger-hover"
+                                onClick={() => {
+                                  cancel.reset();
+                                  setCancelling(inv);
+                                }}
+                              >
+                                <Icon name="trash" />
+                              </IconButton>
+                            )}
                           </span>
                         ) : open(inv) ? (
                           <span className="muted small">Managed by organisation admins</span>

@@ -1,6 +1,7 @@
 // The Users tab: the people with a role in this workspace, searchable (?q=), a page at a time.
 // Admins open a person to change their role, remove them (trash → confirm), and add members of
-// the organisation; everyone else reads the list.
+// the organisation; everyone else reads the list. Whom I may change or remove is the server's
+// answer for each person (a host's role ranked above mine is neither).
 import { keepPreviousData, useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { useSearchParams } from "react-router";
@@ -151,7 +152,7 @@ export function UsersTab({ place }: { place: WorkspacePlace }) {
                   <tr key={m.userId}>
                     <td data-label="" className="ws-cell-person">
                       <div className="person">
-                        {manage ? (
+                        {manage && m.abilities.changeRole ? (
                           <button
                             type="button"
                             className="person-name person-button"
@@ -175,16 +176,18 @@ export function UsersTab({ place }: { place: WorkspacePlace }) {
                     <td data-label="Joined">{formatDate(m.joinedAt)}</td>
                     {manage && (
                       <td data-label="" className="cell-actions">
-                        <IconButton
-                          label={`Remove ${m.name}`}
-                          className="danger-hover"
-                          onClick={() => {
-                            remove.reset();
-                            setRemoving(m);
-                          }}
-                        >
-                          <Icon name="trash" />
-                        </IconButton>
+                        {m.abilities.remove && (
+                          <IconButton
+                            label={`Remove ${m.name}`}
+                            className="danger-hover"
+                            onClick={() => {
+                              remove.reset();
+                              setRemoving(m);
+                            }}
+                          >
+                            <Icon name="trash" />
+                          </IconButton>
+                        )}
                       </td>
                     )}
                   </tr>

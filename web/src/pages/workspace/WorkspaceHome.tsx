@@ -25,7 +25,8 @@ function Overview({ place }: { place: WorkspacePlace }) {
   const { workspace, role, permissions } = detail;
   const org = useOrganization(orgId);
   const orgRole = org.data?.role;
-  const throughOrg = orgRole !== undefined && orgRole !== "member" && role === "admin";
+  // My role here is the one my org role acts as everywhere (the server says which that is).
+  const throughOrg = orgRole !== undefined && org.data?.actsAs != null && org.data.actsAs === role;
   const described = WORKSPACE_ROLES.find((r) => r.value === role);
   const { can, cannot } = summarisePermissions(permissions);
   const base = `/orgs/${orgId}/workspaces/${wsId}`;
