@@ -10,7 +10,7 @@ import type { Queryable, Tx } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
 import { assertInvitedAddress, assertUsable, joinThroughInvitation } from "../invitations/join.js";
-import { findByToken } from "../invitations/model.js";
+import { findByToken } from "../invitations/queries.js";
 import { refuseLinkInName } from "../mail/names.js";
 import { enqueueMail } from "../mail/outbox.js";
 import { createOrganization } from "../orgs/operations.js";

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { rollcall } from "../../test/helpers/cli.js";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
 import { openDatabase } from "../db/index.js";
-import { findByToken } from "../invitations/model.js";
+import { findByToken } from "../invitations/queries.js";
 
 let dir: string;
 let pg: TestDatabase | undefined;

@@ -1,15 +1,12 @@
-// Who may give what an invitation gives (rules 1 and 9, docs/rules.md): the check made when one is
-// created or managed, the same check made again for one already made (its inviter may have been
-// demoted since), and the withdrawal of the pending invitations their inviters can no longer back.
-import { sql } from "kysely";
 import { can, orgGrantRefusal, workspaceGrantRefusal } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
-import { type Actor, recordAudit } from "../audit/operations.js";
+import type { Actor } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
 import type { Queryable, Tx } from "../db/index.js";
-import { withdrawMail } from "../mail/outbox.js";
-import { COLUMNS, effectiveStatus, type Grant, grantsOf, type InvitationRow } from "./model.js";
+import { cancelPending } from "./lifecycle.js";
+import { effectiveStatus, type Grant, type InvitationRow } from "./model.js";
+import { COLUMNS, grantsOf } from "./queries.js";
 
 /** The caller's direct role in each of the workspaces, in one query. */
 export async function directWorkspaceRoles(
@@ -182,26 +179,6 @@ export async function withdrawUnbacked(
   for (const row of rows) {
     const reason = await inviterRefusal(tx, catalogue, row, grants.get(row.id) ?? []);
     if (!reason) continue;
-    await tx
-      .updateTable("invitations")
-      .set({ status: "cancelled", updated_at: sql<Date>`now()` })
-      .where("org_id", "=", orgId)
-      .where("id", "=", row.id)
-      .execute();
-    // Its mail, if SMTP has not taken it yet, would invite someone to a cancelled invitation.
-    if (row.mail_id)
-      await withdrawMail(
-        tx,
-        row.mail_id,
-        "the invitation was cancelled: its inviter could no longer make it",
-      );
-    await recordAudit(tx, actor, {
-      orgId,
-      action: "invitation.cancelled",
-      targetType: "invitation",
-      targetId: row.id,
-      // `withdrawn`: cancelled because its inviter could no longer make it; `reason` says why.
-      data: { delivery: row.delivery, email: row.email, role: row.role, withdrawn: true, reason },
-    });
+    await cancelPending(tx, actor, row, reason);
   }
 }

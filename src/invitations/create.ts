@@ -17,22 +17,20 @@ import { AppError, fieldError } from "../core/errors.js";
 import { emailKey, type RateLimiter } from "../core/rate-limit.js";
 import { newId } from "../db/ids.js";
 import type { Queryable, Tx } from "../db/index.js";
-import { enqueueMail } from "../mail/outbox.js";
 import { directWorkspaceRoles, refuseEscalation } from "./authority.js";
+import { sendOut } from "./lifecycle.js";
 import {
-  COLUMNS,
   DEFAULT_LIFETIME_HOURS,
   type Delivery,
   type Grant,
-  grantsOf,
   type InvitationRow,
-  invitationUrl,
   MAX_LIFETIME_HOURS,
   MAX_LINK_USES,
   MAX_PENDING_PER_ORG,
   type MailState,
   newInvitationToken,
 } from "./model.js";
+import { grantsOf } from "./queries.js";
 
 /** Who asks: a member acting through the API (rule 1 applies), or the operator (`rollcall invite`). */
 export type Inviter =
@@ -153,47 +151,6 @@ export async function countInvitation(
   const { limiter, limit, recipientLimit } = ctx.rateLimit;
   await limiter.hit(`invitations:org:${orgId}`, limit, tx);
   if (email) await limiter.hit(`invitation-mails:recipient:${emailKey(email)}`, recipientLimit, tx);
-}
-
-export async function queueInvitationMail(
-  tx: Tx,
-  publicUrl: string,
-  row: InvitationRow,
-  grants: Grant[],
-  inviterName: string,
-  url: string,
-): Promise<string> {
-  if (!row.email) throw new Error("only an e-mail invitation has a mail");
-  const org = await tx
-    .selectFrom("organizations")
-    .select("name")
-    .where("id", "=", row.org_id)
-    .executeTakeFirstOrThrow();
-  const mail = await enqueueMail(
-    tx,
-    {
-      to: row.email,
-      orgId: row.org_id,
-      template: {
-        kind: "invitation",
-        inviterName,
-        organizationName: org.name,
-        role: row.role,
-        workspaces: grants.map((g) => ({ name: g.name, role: g.role })),
-        url,
-        expiresAt: row.expires_at.toISOString(),
-        recipientEmail: row.email,
-      },
-    },
-    publicUrl,
-  );
-  await tx
-    .updateTable("invitations")
-    .set({ mail_id: mail.id })
-    .where("org_id", "=", row.org_id)
-    .where("id", "=", row.id)
-    .execute();
-  return mail.id;
 }
 
 /** Creates an invitation with its grants, audit event and (for e-mail) its mail, in `tx`. */
@@ -322,15 +279,13 @@ export async function createInvitation(
       .execute();
   }
   const grants = (await grantsOf(tx, orgId, [id])).get(id) ?? [];
-  let row = await loadRow(tx, orgId, id);
-  const url = invitationUrl(ctx.publicUrl, token);
-  let mail: MailState | undefined;
-  if (row.delivery === "email") {
-    const inviterName = inviter.kind === "operator" ? inviter.displayName : row.invited_by_name;
-    await queueInvitationMail(tx, ctx.publicUrl, row, grants, inviterName, url);
-    row = await loadRow(tx, orgId, id);
-    mail = { status: "queued", lastError: null };
-  }
+  const sent = await sendOut(tx, ctx.publicUrl, {
+    orgId,
+    id,
+    token,
+    grants,
+    inviterName: (row) => (inviter.kind === "operator" ? inviter.displayName : row.invited_by_name),
+  });
   await recordAudit(tx, actor, {
     orgId,
     action: "invitation.created",
@@ -345,26 +300,5 @@ export async function createInvitation(
       expiresInHours: v.hours,
     },
   });
-  return {
-    row,
-    grants,
-    mail,
-    url: row.delivery === "link" ? url : null,
-  };
-}
-
-/** One invitation of the organisation, optionally locked for the transaction. */
-export async function loadRow(
-  db: Queryable,
-  orgId: string,
-  id: string,
-  lock = false,
-): Promise<InvitationRow> {
-  let q = db
-    .selectFrom("invitations as i")
-    .select([...COLUMNS])
-    .where("i.org_id", "=", orgId)
-    .where("i.id", "=", id);
-  if (lock) q = q.forUpdate();
-  return (await q.executeTakeFirstOrThrow()) as InvitationRow;
+  return sent;
 }

@@ -16,15 +16,14 @@ import { addWorkspaceMembership, changeWorkspaceMembership } from "../workspaces
 import { inviterRefusal } from "./authority.js";
 import {
   effectiveStatus,
-  findByToken,
   type Grant,
   goneError,
-  grantsOf,
   type InvitationRow,
   type InvitationStatus,
   maskEmail,
 } from "./model.js";
 import { notifyJoined } from "./notify.js";
+import { findByToken, grantsOf } from "./queries.js";
 
 export interface LookupAnswer {
   organization: { name: string };

@@ -13,7 +13,8 @@ import { type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js"
 import { buildInvitation } from "../../test/helpers/invitations.js";
 import { buildOrg, grantWorkspaceRole, joinOrg, type Org } from "../../test/helpers/org.js";
 import { invitationAbilities } from "./authority.js";
-import { COLUMNS, type InvitationRow } from "./model.js";
+import type { InvitationRow } from "./model.js";
+import { COLUMNS } from "./queries.js";
 
 let t: TestApp;
 let rolesDir: string;

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { linkIn, PUBLIC_URL, type TestApp, testApp, uniqueEmail } from "../../test/helpers/app.js";
 import { buildOrg, grantWorkspaceRole, joinOrg, type Org } from "../../test/helpers/org.js";
 import { sha256 } from "../tokens.js";
-import { findByToken } from "./model.js";
+import { findByToken } from "./queries.js";
 
 let t: TestApp;
 let org: Org;

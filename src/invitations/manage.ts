@@ -7,29 +7,20 @@ import { orgStanding } from "../access/queries.js";
 import { type Actor, recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
 import type { Queryable, Tx } from "../db/index.js";
-import { withdrawMail } from "../mail/outbox.js";
 import { escalationRefusal } from "./authority.js";
+import { countInvitation, type ManageContext, type ManagedInvitation } from "./create.js";
+import { cancelPending, sendOut } from "./lifecycle.js";
 import {
-  countInvitation,
-  loadRow,
-  type ManageContext,
-  type ManagedInvitation,
-  queueInvitationMail,
-} from "./create.js";
-import {
-  COLUMNS,
   type Grant,
   goneError,
-  grantsOf,
   type InvitationRow,
   type InvitationStatus,
-  invitationUrl,
   MAX_LIFETIME_HOURS,
   type MailState,
-  mailStates,
   newInvitationToken,
   STATUS_SQL,
 } from "./model.js";
+import { COLUMNS, grantsOf, loadRow, mailStates } from "./queries.js";
 
 export {
   type CreateInvitationInput,
@@ -138,16 +129,16 @@ export async function resendInvitation(
     // An expired invitation whose address has since been invited again: the partial unique index
     // refuses, and http/problem.ts answers 409 invitation_pending.
     .execute();
-  let row = await loadRow(tx, before.org_id, id);
-  const url = invitationUrl(ctx.publicUrl, token);
-  let mail: MailState | undefined;
-  if (row.delivery === "email") {
+  const sent = await sendOut(tx, ctx.publicUrl, {
+    orgId: before.org_id,
+    id,
+    token,
+    grants,
+    inviterName: (row) => actor.name ?? row.invited_by_name,
     // The old link's mail, if it has not gone out yet (SMTP down), must not follow the new one.
-    if (before.mail_id) await withdrawMail(tx, before.mail_id, "the invitation was resent");
-    await queueInvitationMail(tx, ctx.publicUrl, row, grants, actor.name ?? row.invited_by_name, url);
-    row = await loadRow(tx, before.org_id, id);
-    mail = { status: "queued", lastError: null };
-  }
+    replaces: { mailId: before.mail_id, reason: "the invitation was resent" },
+  });
+  const { row } = sent;
   await recordAudit(tx, actor, {
     orgId: row.org_id,
     action: "invitation.resent",
@@ -155,12 +146,7 @@ export async function resendInvitation(
     targetId: id,
     data: { delivery: row.delivery, email: row.email, expiresInHours: hours },
   });
-  return {
-    row,
-    grants,
-    mail,
-    url: row.delivery === "link" ? url : null,
-  };
+  return sent;
 }
 
 /** Pending (or expired) → cancelled; an ended invitation answers its 410. */
@@ -173,21 +159,7 @@ export async function cancelInvitation(
 ) {
   const { row } = await loadForManagement(tx, catalogue, userId, id);
   assertNotEnded(row);
-  await tx
-    .updateTable("invitations")
-    .set({ status: "cancelled", updated_at: sql<Date>`now()` })
-    .where("org_id", "=", row.org_id)
-    .where("id", "=", id)
-    .execute();
-  // Its mail, if it has not gone out yet, would invite someone to a cancelled invitation.
-  if (row.mail_id) await withdrawMail(tx, row.mail_id, "the invitation was cancelled");
-  await recordAudit(tx, actor, {
-    orgId: row.org_id,
-    action: "invitation.cancelled",
-    targetType: "invitation",
-    targetId: id,
-    data: { delivery: row.delivery, email: row.email, role: row.role },
-  });
+  await cancelPending(tx, actor, row);
 }
 
 export interface ListOptions {

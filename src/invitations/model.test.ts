@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
 import { sha256 } from "../tokens.js";
-import { effectiveStatus, findByToken, goneError, maskEmail, newInvitationToken } from "./model.js";
+import { effectiveStatus, goneError, maskEmail, newInvitationToken } from "./model.js";
+import { findByToken } from "./queries.js";
 
 let t: TestDatabase;
 before(async () => {
