@@ -143,7 +143,7 @@ for (const { target } of passes) {
     ],
     env,
   );
-  results.push({ target, code, time: seconds(started), ...summary(tail) });
+  results.push({ target, code, time: seconds(started), failures: failingTests(tail), ...summary(tail) });
 }
 
 header("results");
@@ -177,17 +177,23 @@ for (const r of results) {
       ` in ${r.time}${problems.length ? ` — FAILED: ${problems.join(", ")}` : ""}`,
   );
 }
-await finish(passed, failed, ok);
+await finish(passed, failed, ok, results);
 
 // ---------------------------------------------------------------------------------------------
 
-/** Prints the closing line (also to .tmp/test-summary.txt, for .ci/run) and exits. */
-async function finish(passed, failed, ok) {
+/**
+ * Prints the closing line (also to .tmp/test-summary.txt, for .ci/run) and exits. The failing
+ * tests' errors go to .tmp/test-failures.txt, which .ci/run prints at the end of its output, where
+ * a CI log's tail shows them.
+ */
+async function finish(passed, failed, ok, results = []) {
   if (!ok && failed === 0) failed = 1; // a failed run never reads as all green
   await rm(consoleDir, { recursive: true, force: true });
   const line = `${passed} passed, ${failed} failed`;
   await mkdir(tmp, { recursive: true });
   await writeFile(path.join(tmp, "test-summary.txt"), `${line}\n`);
+  const failures = results.filter((r) => r.failures).map((r) => `[${r.target}] ${r.failures}`);
+  await writeFile(path.join(tmp, "test-failures.txt"), failures.join("\n"));
   console.log(line);
   process.exit(ok ? 0 : 1);
 }
@@ -255,6 +261,20 @@ function summary(output) {
     }
   }
   return { counted, ...counts };
+}
+
+/** The spec reporter's closing "✖ failing tests:" section, without colours, at most 60 lines. */
+function failingTests(output) {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const start = plain.lastIndexOf("✖ failing tests:");
+  if (start < 0) return "";
+  // Stack frames inside node or node_modules say nothing about the test: left out.
+  const lines = plain
+    .slice(start)
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "" && !/^\s+at (.*\()?(node:|.*node_modules)/.test(l));
+  return lines.slice(0, 60).join("\n") + (lines.length > 60 ? `\n… ${lines.length - 60} more lines\n` : "\n");
 }
 
 /** Boots PGlite in memory, migrates it and writes its data directory (uncompressed) to `file`. */

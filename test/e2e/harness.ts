@@ -48,17 +48,31 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-/** Where a test file's screenshots go: .tmp/screenshots/<file name>/. */
 /**
- * Clicks a CopyField's Copy button and waits for it to say "Copied". The label shows for 2.5 s,
- * so the wait starts before the click: on a loaded machine a wait started after it can miss it.
+ * Clicks a CopyField's Copy button, waits for it to say "Copied", then for the clipboard to hold
+ * `expected`. The page is brought to the front first: Chromium lets only a focused document use
+ * the clipboard, and the component falls back to execCommand (which may not reach the
+ * clipboard) when writeText is refused. The "Copied" label shows for 2.5 s, so its wait starts
+ * before the click; and the clipboard is polled, because writeText settles after the click.
  */
-export async function copyFrom(scope: Locator): Promise<void> {
+export async function copyFrom(page: Page, scope: Locator, expected: string): Promise<void> {
+  await page.bringToFront();
   const copied = scope.getByRole("button", { name: "Copied" }).waitFor();
   await scope.getByRole("button", { name: "Copy" }).click();
   await copied;
+  const end = Date.now() + 5_000;
+  let held = "";
+  while (Date.now() < end) {
+    held = await page
+      .evaluate<string>("navigator.clipboard.readText()")
+      .catch((err: Error) => `(${err.message})`);
+    if (held === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`the clipboard holds ${JSON.stringify(held)}, not ${JSON.stringify(expected)}`);
 }
 
+/** Where a test file's screenshots go: .tmp/screenshots/<file name>/. */
 export function screenshotDir(testFile: string): string {
   const dir = path.join(root, ".tmp", "screenshots", path.basename(testFile, ".test.ts"));
   mkdirSync(dir, { recursive: true });
