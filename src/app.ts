@@ -6,9 +6,9 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
 import { registerPasswordMetrics } from "./accounts/metrics.js";
-import { accountRoutes } from "./accounts/routes.js";
+import { accountRoutes, accountSchemas } from "./accounts/routes.js";
 import { pruneSignupConfirmations } from "./accounts/signup-confirm.js";
-import { auditRoutes } from "./audit/routes.js";
+import { auditRoutes, auditSchemas } from "./audit/routes.js";
 import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
 import type { Database } from "./db/index.js";
@@ -17,18 +17,20 @@ import { registerGuard } from "./http/guard.js";
 import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
 import { operationsRoutes } from "./http/operations-routes.js";
 import { frameworkErrors, registerProblemHandlers } from "./http/problem.js";
+import { sharedSchemas } from "./http/schemas.js";
 import { registerJsonBodyParser, validatorCompiler } from "./http/validation.js";
 import { invitationJoinRoutes } from "./invitations/join-routes.js";
-import { invitationManagementRoutes } from "./invitations/manage-routes.js";
+import { invitationManagementRoutes, invitationSchemas } from "./invitations/manage-routes.js";
 import { registerMailMetrics } from "./mail/metrics.js";
 import { pruneOutbox } from "./mail/outbox.js";
 import { createMailTransport, type MailTransport } from "./mail/transport.js";
 import { MailWorker } from "./mail/worker.js";
+import { orgSchemas } from "./orgs/presenters.js";
 import { orgRoutes } from "./orgs/routes.js";
 import type { Services } from "./services.js";
 import { pruneExpiredSessions } from "./sessions/operations.js";
-import { sessionRoutes } from "./sessions/routes.js";
-import { workspaceRoutes } from "./workspaces/routes.js";
+import { sessionRoutes, sessionSchemas } from "./sessions/routes.js";
+import { workspaceRoutes, workspaceSchemas } from "./workspaces/routes.js";
 
 export interface BuildOptions {
   config: Config;
@@ -68,6 +70,27 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
  */
 export const HSTS = "max-age=31536000; includeSubDomains";
 const MAX_PARAM_LENGTH = 200;
+
+const API_DESCRIPTION = [
+  "Rollcall is a self-hostable team and access server. This API does everything its web console",
+  "does: accounts and sessions, organisations and their members, workspaces and the roles people",
+  "hold in them, invitations, and the audit log; and it answers a host product's question, may",
+  "this person do this here (`authorizeInWorkspace`).",
+  "",
+  "Authenticate with `Authorization: Bearer <token>` (the session token that sign-up and log-in",
+  "answer) or with the `rollcall_session` cookie. Errors are RFC 9457 problem details",
+  "(`application/problem+json`) with a stable `code`. Lists are pages: `?limit=` (1–200) and",
+  "`?cursor=`, answered with `{items, nextCursor}`.",
+].join("\n");
+
+const API_TAGS = [
+  { name: "accounts", description: "Sign-up, log-in and log-out, password resets, my profile" },
+  { name: "sessions", description: "My logged-in devices" },
+  { name: "organizations", description: "Organisations and their members" },
+  { name: "workspaces", description: "Workspaces, their members, and the permission check" },
+  { name: "invitations", description: "Inviting people, and accepting or declining an invitation" },
+  { name: "audit", description: "What happened in an organisation, and who did it" },
+];
 
 /**
  * Fastify's `trustProxy` for TRUST_PROXY. A hop count is a function, because this Fastify takes a
@@ -153,8 +176,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       info: {
         title: "Rollcall",
         version: "1",
-        description: "Organisations, workspaces, roles, invitations, sessions and the audit log.",
+        description: API_DESCRIPTION,
+        license: { name: "MIT", identifier: "MIT" },
       },
+      servers: [{ url: config.publicUrl, description: "This server (its PUBLIC_URL)" }],
+      tags: API_TAGS,
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", description: "A session token from sign-up or log-in" },
@@ -163,7 +189,27 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       },
       security: [{ bearer: [] }, { cookie: [] }],
     },
+    // Components keep their own names ($id), not def-0, def-1…
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === "string" ? json.$id : `def-${i}`,
+    },
+    // A public route asks for no credentials: the guard lets it through without any.
+    transform: ({ schema, url, route }) =>
+      route.config?.permission === "public" ? { schema: { ...schema, security: [] }, url } : { schema, url },
   });
+  // The shapes the routes share by $ref (http/schemas.ts): one component each in the document.
+  for (const schema of [
+    ...sharedSchemas,
+    ...accountSchemas,
+    ...sessionSchemas,
+    ...orgSchemas,
+    ...workspaceSchemas,
+    ...auditSchemas,
+    ...invitationSchemas,
+  ]) {
+    fastify.addSchema(schema);
+  }
   registerProblemHandlers(fastify);
   const routes: RouteInfo[] = [];
   fastify.addHook("onRoute", (route) => {

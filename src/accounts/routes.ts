@@ -10,11 +10,13 @@ import {
   PersonName,
   presentUser,
   problems,
+  ref,
   sendEmpty,
   Timestamp,
   User,
 } from "../http/schemas.js";
 import { listUserOrganizations } from "../orgs/operations.js";
+import { MyOrganization } from "../orgs/presenters.js";
 import type { Services } from "../services.js";
 import { revokeSession } from "../sessions/operations.js";
 import {
@@ -27,8 +29,21 @@ import {
 import { signup } from "./signup.js";
 import { confirmSignup, requestSignup } from "./signup-confirm.js";
 
-const NewSession = Type.Object({ id: Type.String(), token: Type.String(), expiresAt: Timestamp });
-const SessionAnswer = Type.Object({ user: User, session: NewSession });
+const NewSession = Type.Object(
+  {
+    id: Type.String(),
+    token: Type.String({ description: "The session token: send it as `Authorization: Bearer`" }),
+    expiresAt: Timestamp,
+  },
+  { $id: "NewSession", description: "A session just made; its token is shown this once" },
+);
+const SessionAnswer = Type.Object(
+  { user: ref(User), session: ref(NewSession) },
+  { $id: "SignedIn", description: "The account and the session just made for it" },
+);
+
+/** The components of this module, for addSchema (app.ts). */
+export const accountSchemas = [NewSession, SessionAnswer];
 const present = (s: { id: string; token: string; expiresAt: Date }) => ({
   id: s.id,
   token: s.token,
@@ -46,6 +61,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "public" },
       schema: {
         tags,
+        operationId: "signUp",
         summary: "Create an account (and an organisation, or join the inviting one)",
         body: Type.Object({
           email: Email,
@@ -56,7 +72,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
         }),
         description:
           "With SIGNUP_CONFIRM=email the answer is 202 and no session, whether or not the address has an account: the address gets a mail (a link to POST /api/v1/auth/signup/confirm, or a note that it has an account).",
-        response: { 201: SessionAnswer, 202: Empty, ...problems(403, 404, 410) },
+        response: { 201: ref(SessionAnswer), 202: Empty, ...problems(403, 404, 410) },
       },
     },
     async (request, reply) => {
@@ -76,9 +92,10 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "public" },
       schema: {
         tags,
+        operationId: "confirmSignUp",
         summary: "Make the account of a sign-up from its mailed link (SIGNUP_CONFIRM=email), and log in",
         body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 201: SessionAnswer, ...problems(403, 404, 410) },
+        response: { 201: ref(SessionAnswer), ...problems(403, 404, 410) },
       },
     },
     async (request, reply) => {
@@ -94,9 +111,10 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "public" },
       schema: {
         tags,
+        operationId: "logIn",
         summary: "Log in; every log-in is a new session (a new device)",
         body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Password }),
-        response: { 200: SessionAnswer, ...problems(401) },
+        response: { 200: ref(SessionAnswer), ...problems(401) },
       },
     },
     async (request, reply) => {
@@ -110,7 +128,12 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
     "/api/v1/auth/logout",
     {
       config: { permission: "session" },
-      schema: { tags, summary: "End this device's session", response: { 204: Empty, ...problems(401) } },
+      schema: {
+        tags,
+        operationId: "logOut",
+        summary: "End this device's session",
+        response: { 204: Empty, ...problems(401) },
+      },
     },
     async (request, reply) => {
       const { session, user } = requireAuth(request);
@@ -126,6 +149,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "public" },
       schema: {
         tags,
+        operationId: "requestPasswordReset",
         summary:
           "Mail a password-reset link, if the address has an account (the answer is the same either way)",
         body: Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }),
@@ -144,6 +168,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "public" },
       schema: {
         tags,
+        operationId: "confirmPasswordReset",
         summary: "Set a new password with a reset link's token; ends every session",
         body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }), password: Password }),
         response: { 204: Empty, ...problems() },
@@ -161,13 +186,12 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "session", withOrganizations: true },
       schema: {
         tags,
+        operationId: "getCurrentUser",
         summary: "Who I am, my organisations with my role in each, and this session",
         response: {
           200: Type.Object({
-            user: User,
-            organizations: Type.Array(
-              Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() }),
-            ),
+            user: ref(User),
+            organizations: Type.Array(ref(MyOrganization)),
             session: Type.Object({ id: Type.String() }),
           }),
           ...problems(401),
@@ -187,9 +211,10 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "updateCurrentUser",
         summary: "Change my display name",
         body: Type.Object({ name: Type.Optional(PersonName) }),
-        response: { 200: Type.Object({ user: User }), ...problems(401) },
+        response: { 200: Type.Object({ user: ref(User) }), ...problems(401) },
       },
     },
     async (request) => {
@@ -205,6 +230,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "changePassword",
         summary: "Change my password; ends every other session",
         body: Type.Object({ currentPassword: Password, newPassword: Password }),
         response: { 204: Empty, ...problems(401) },

@@ -5,28 +5,35 @@ import { Type } from "typebox";
 import { AppError } from "../core/errors.js";
 import { decodeCursor, encodeCursor } from "../core/paging.js";
 import { requireAccess } from "../http/guard.js";
-import { Page, PageQuery, problems, Timestamp } from "../http/schemas.js";
+import { Page, PageQuery, problems, ref, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { AUDIT_ACTIONS, type AuditAction } from "./actions.js";
 import { listAuditEvents, parseAuditKey, presentAuditEvent } from "./queries.js";
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
-const AuditEvent = Type.Object({
-  id: Type.String(),
-  at: Timestamp,
-  actorId: NullableString,
-  actorName: Type.Union([Type.String(), Type.Null()], {
-    description: "The actor's name when it happened; kept after they are gone",
-  }),
-  action: Type.Enum(AUDIT_ACTIONS, {
-    description:
-      "What happened. A client should expect actions it does not know: the trail keeps what other versions wrote",
-  }),
-  targetType: Type.String(),
-  targetId: NullableString,
-  data: Type.Record(Type.String(), Type.Unknown()),
-});
+const AuditEvent = Type.Object(
+  {
+    id: Type.String(),
+    at: Timestamp,
+    actorId: NullableString,
+    actorName: Type.Union([Type.String(), Type.Null()], {
+      description: "The actor's name when it happened; kept after they are gone",
+    }),
+    action: Type.Enum(AUDIT_ACTIONS, {
+        description:
+          "What happened. A client should expect actions it does not know: the trail keeps what other versions wrote",
+      }),
+    targetType: Type.String(),
+    targetId: NullableString,
+    data: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { $id: "AuditEvent", description: "Something that happened in the organisation, and who did it" },
+);
+const AuditEventPage = Page(AuditEvent);
+
+/** The components of this module, for addSchema (app.ts). */
+export const auditSchemas = [AuditEvent, AuditEventPage];
 
 const AuditQuery = Type.Object({
   ...PageQuery.properties,
@@ -51,10 +58,11 @@ export async function auditRoutes(fastify: FastifyInstance, services: Services):
       config: { permission: "org.users" },
       schema: {
         tags,
+        operationId: "listAuditEvents",
         summary: "The organisation's audit log, newest first",
         params: Type.Object({ org: Type.String({ maxLength: 100 }) }),
         querystring: AuditQuery,
-        response: { 200: Page(AuditEvent), ...problems(401, 403, 404) },
+        response: { 200: ref(AuditEventPage), ...problems(401, 403, 404) },
       },
     },
     async (request) => {

@@ -1,8 +1,25 @@
 // Schemas shared by many routes: the problem answer, pagination, the user as it leaves the
 // server. Response schemas double as presenters: Fastify serialises only the fields they name,
 // so a password hash or token hash cannot leave by accident.
+//
+// A shape that several answers share is a component: a schema with an `$id`, added to Fastify
+// with addSchema (app.ts) and named by `ref(...)` in the routes. Fastify's serialiser follows the
+// reference (fields not named are still not sent), and the OpenAPI document lists the shape once
+// under components.schemas. Request bodies stay inline: they are checked by http/validation.ts's
+// own Ajv, which does not know the shared schemas.
 import type { FastifyReply } from "fastify";
-import { type TSchema, Type } from "typebox";
+import { type Static, type TObject, type TSchema, type TUnsafe, Type } from "typebox";
+
+/** A reference to a component (a schema with an `$id`), typed as the schema it names. */
+export function ref<T extends TSchema>(schema: T): TUnsafe<Static<T>> {
+  return Type.Unsafe<Static<T>>({ $ref: componentName(schema) });
+}
+
+function componentName(schema: TSchema): string {
+  const id = (schema as { $id?: unknown }).$id;
+  if (typeof id !== "string") throw new Error("not a component: the schema has no $id");
+  return id;
+}
 
 export const Problem = Type.Object(
   {
@@ -13,22 +30,58 @@ export const Problem = Type.Object(
     code: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
   },
-  { additionalProperties: true, description: "RFC 9457 problem details with a stable `code`" },
+  {
+    $id: "Problem",
+    additionalProperties: true,
+    description: "RFC 9457 problem details with a stable `code`",
+  },
 );
 
-/** The error answers a route may give, for the OpenAPI document. */
-export function problems(...statuses: number[]): Record<number, TSchema> {
-  return Object.fromEntries([400, 429, 500, 503, ...statuses].map((s) => [s, Problem]));
+/** What each problem status means, as the document says it. */
+const PROBLEM_STATUSES: Record<number, string> = {
+  400: "Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation",
+  401: "Not logged in (`unauthenticated`), or wrong credentials",
+  403: "Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation",
+  404: "Not found, or not visible to the caller",
+  405: "Method not allowed",
+  409: "Conflicts with the current state",
+  410: "Gone: the invitation was used, cancelled, declined or has expired",
+  413: "The request body is too large",
+  414: "A path parameter is longer than any id this server gives",
+  415: "The body is not application/json",
+  429: "Too many requests (`rate_limited`): wait for `Retry-After` seconds",
+  500: "Something went wrong on the server (`internal_error`)",
+  503: "The database is unreachable or a concurrent change got in the way: try again after `Retry-After`",
+};
+
+const ProblemRef = ref(Problem);
+type ProblemAnswer = {
+  description: string;
+  content: { "application/problem+json": { schema: typeof ProblemRef } };
+};
+
+/**
+ * The problem answers a route may give, for the OpenAPI document (and the suite's answer checks):
+ * the ones every route can give (invalid input, rate limits, the database away) and `statuses`.
+ */
+export function problems(...statuses: number[]): Record<number, ProblemAnswer> {
+  return Object.fromEntries(
+    [...new Set([400, 429, 500, 503, ...statuses])].map((status) => [
+      status,
+      {
+        description: PROBLEM_STATUSES[status] ?? "A problem",
+        content: { "application/problem+json": { schema: ProblemRef } },
+      },
+    ]),
+  );
 }
 
 export const Timestamp = Type.String({ format: "date-time" });
 
-export const User = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.String(),
-  createdAt: Timestamp,
-});
+export const User = Type.Object(
+  { id: Type.String(), email: Type.String(), name: Type.String(), createdAt: Timestamp },
+  { $id: "User", description: "A person with an account" },
+);
 
 export function presentUser(u: { id: string; email: string; name: string; created_at: Date }) {
   return { id: u.id, email: u.email, name: u.name, createdAt: u.created_at.toISOString() };
@@ -43,8 +96,14 @@ export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
+const PAGE_DESCRIPTION = "One page of a list: pass `nextCursor` as `cursor` for the next one (null: no more)";
+
+/** A page of a list of `item` (a component): the component `<item>Page`. */
 export function Page<T extends TSchema>(item: T) {
-  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+  return Type.Object(
+    { items: Type.Array(ref(item)), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+    { $id: `${componentName(item)}Page`, description: PAGE_DESCRIPTION },
+  );
 }
 
 /**
@@ -52,17 +111,24 @@ export function Page<T extends TSchema>(item: T) {
  * request: when it stopped there before filling the page, it says so, and `nextCursor` goes on.
  */
 export function SearchPage<T extends TSchema>(item: T) {
-  return Type.Object({
-    ...Page(item).properties,
-    searchLimitReached: Type.Optional(
-      Type.Boolean({
-        description:
-          "Present (true) when the search stopped after examining its limit of members: this page " +
-          "may hold fewer items than `limit`, or none, and `nextCursor` continues the search",
-      }),
-    ),
-  });
+  const page = Page(item);
+  return Type.Object(
+    {
+      ...page.properties,
+      searchLimitReached: Type.Optional(
+        Type.Boolean({
+          description:
+            "Present (true) when the search stopped after examining its limit of members: this page " +
+            "may hold fewer items than `limit`, or none, and `nextCursor` continues the search",
+        }),
+      ),
+    },
+    { $id: componentName(page), description: PAGE_DESCRIPTION },
+  );
 }
+
+/** The components of this module, for addSchema (app.ts). */
+export const sharedSchemas: TObject[] = [Problem, User];
 
 /** 202 or 204 with no body at all (a typed reply would serialise its null schema as "null"). */
 export function sendEmpty(reply: FastifyReply, status: 202 | 204): FastifyReply {

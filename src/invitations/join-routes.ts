@@ -26,6 +26,7 @@ export async function invitationJoinRoutes(fastify: FastifyInstance, services: S
       config: { permission: "public" },
       schema: {
         tags,
+        operationId: "lookupInvitation",
         summary: "What an invitation offers, for the accept page; uses nothing and never shows the address",
         querystring: Type.Object({ token: Token }),
         response: {
@@ -54,6 +55,7 @@ export async function invitationJoinRoutes(fastify: FastifyInstance, services: S
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "acceptInvitation",
         summary: "Join the organisation through an invitation (roles are raised, never lowered)",
         body: Type.Object({ token: Token }),
         response: {
@@ -79,8 +81,9 @@ export async function invitationJoinRoutes(fastify: FastifyInstance, services: S
       config: { permission: "session" },
       schema: {
         tags,
-        summary:
-          "Decline an e-mail invitation (its invitee only). Declining a link changes nothing: not accepting it is enough.",
+        operationId: "declineInvitation",
+        summary: "Decline an e-mail invitation (its invitee only)",
+        description: "Declining a link invitation changes nothing: not accepting it is enough.",
         body: Type.Object({ token: Token }),
         response: { 204: Empty, ...problems(401, 403, 404, 410) },
       },

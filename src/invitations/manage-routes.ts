@@ -8,7 +8,7 @@ import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { Email, Empty, Page, problems, sendEmpty, Timestamp } from "../http/schemas.js";
+import { Email, Empty, Page, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import { MAIL_STATUSES } from "../mail/outbox.js";
 import type { Services } from "../services.js";
 import { type InvitationAbilities, invitationAbilities } from "./authority.js";
@@ -47,42 +47,52 @@ const MaxUses = Type.Integer({
   description: "How many people may join through a link invitation (default 1); e-mail invitations: 1",
 });
 
-const Invitation = Type.Object({
-  id: Type.String(),
-  delivery: Delivery,
-  email: Type.Union([Type.String(), Type.Null()]),
-  role: Type.String(),
-  workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() })),
-  status: Status,
-  createdAt: Timestamp,
-  expiresAt: Timestamp,
-  invitedBy: Type.Object({ id: Type.Union([Type.String(), Type.Null()]), name: Type.String() }),
-  uses: Type.Integer(),
-  maxUses: Type.Integer(),
-  mail: Type.Union([
-    Type.Object({
-      status: Type.Enum(MAIL_STATUSES),
-      lastError: Type.Union([Type.String(), Type.Null()]),
-    }),
-    Type.Null(),
-  ]),
-  abilities: Type.Object(
-    {
-      resend: Type.Boolean({
-        description: "The caller may resend it (POST /api/v1/invitations/{id}/resend)",
+const Invitation = Type.Object(
+  {
+    id: Type.String(),
+    delivery: Delivery,
+    email: Type.Union([Type.String(), Type.Null()]),
+    role: Type.String(),
+    workspaces: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() })),
+    status: Status,
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    invitedBy: Type.Object({ id: Type.Union([Type.String(), Type.Null()]), name: Type.String() }),
+    uses: Type.Integer(),
+    maxUses: Type.Integer(),
+    mail: Type.Union([
+      Type.Object({
+        status: Type.Enum(MAIL_STATUSES),
+        lastError: Type.Union([Type.String(), Type.Null()]),
       }),
-      cancel: Type.Boolean({ description: "The caller may cancel it (DELETE /api/v1/invitations/{id})" }),
-    },
-    { description: "What the caller may do with it: decided as those routes decide, while it is open" },
-  ),
-});
+      Type.Null(),
+    ]),
+    abilities: Type.Object(
+      {
+        resend: Type.Boolean({
+          description: "The caller may resend it (POST /api/v1/invitations/{id}/resend)",
+        }),
+        cancel: Type.Boolean({ description: "The caller may cancel it (DELETE /api/v1/invitations/{id})" }),
+      },
+      { description: "What the caller may do with it: decided as those routes decide, while it is open" },
+    ),
+  },
+  { $id: "Invitation", description: "An invitation to join an organisation; never its token" },
+);
 
-const Created = Type.Object({
-  invitation: Invitation,
-  url: Type.Optional(
-    Type.String({ description: "Link delivery only, shown once: PUBLIC_URL/invite/{token}" }),
-  ),
-});
+const Created = Type.Object(
+  {
+    invitation: ref(Invitation),
+    url: Type.Optional(
+      Type.String({ description: "Link delivery only, shown once: PUBLIC_URL/invite/{token}" }),
+    ),
+  },
+  { $id: "CreatedInvitation", description: "An invitation just made or resent, with its link once" },
+);
+const InvitationPage = Page(Invitation);
+
+/** The components of this module, for addSchema (app.ts). */
+export const invitationSchemas = [Invitation, Created, InvitationPage];
 
 const ListQuery = Type.Object({
   status: Type.Optional(Status),
@@ -143,6 +153,7 @@ export async function invitationManagementRoutes(
       config: { permission: "org.users" },
       schema: {
         tags,
+        operationId: "createInvitation",
         summary: "Invite someone to the organisation, by e-mail or as a shareable link",
         params: Type.Object({ org: Id }),
         body: Type.Object({
@@ -155,7 +166,7 @@ export async function invitationManagementRoutes(
           expiresInHours: Type.Optional(ExpiresInHours),
           maxUses: Type.Optional(MaxUses),
         }),
-        response: { 201: Created, ...problems(401, 403, 404, 409) },
+        response: { 201: ref(Created), ...problems(401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -181,6 +192,7 @@ export async function invitationManagementRoutes(
       config: { permission: "workspace.users" },
       schema: {
         tags,
+        operationId: "createWorkspaceInvitation",
         summary: "Invite someone into this workspace; they join the organisation as member",
         params: Type.Object({ ws: Id }),
         body: Type.Object({
@@ -190,7 +202,7 @@ export async function invitationManagementRoutes(
           expiresInHours: Type.Optional(ExpiresInHours),
           maxUses: Type.Optional(MaxUses),
         }),
-        response: { 201: Created, ...problems(401, 403, 404, 409) },
+        response: { 201: ref(Created), ...problems(401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -251,10 +263,11 @@ export async function invitationManagementRoutes(
       config: { permission: "org.users" },
       schema: {
         tags,
+        operationId: "listInvitations",
         summary: "The organisation's invitations, newest first; status is as people see it (expiry included)",
         params: Type.Object({ org: Id }),
         querystring: ListQuery,
-        response: { 200: Page(Invitation), ...problems(401, 403, 404) },
+        response: { 200: ref(InvitationPage), ...problems(401, 403, 404) },
       },
     },
     async (request) => listed(request, request.query),
@@ -266,6 +279,7 @@ export async function invitationManagementRoutes(
       config: { permission: "workspace.users" },
       schema: {
         tags,
+        operationId: "listWorkspaceInvitations",
         summary: "The invitations that grant this workspace, newest first",
         description:
           "Org owners and admins see them as in the organisation's list. A workspace admin sees " +
@@ -273,7 +287,7 @@ export async function invitationManagementRoutes(
           "grant alone in workspaces.",
         params: Type.Object({ ws: Id }),
         querystring: ListQuery,
-        response: { 200: Page(Invitation), ...problems(401, 403, 404) },
+        response: { 200: ref(InvitationPage), ...problems(401, 403, 404) },
       },
     },
     async (request) => listed(request, request.query, request.params.ws),
@@ -286,9 +300,10 @@ export async function invitationManagementRoutes(
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "resendInvitation",
         summary: "New token (the old link dies), new expiry, and for e-mail a new mail",
         params: Type.Object({ id: Id }),
-        response: { 200: Created, ...problems(401, 403, 404, 409, 410) },
+        response: { 200: ref(Created), ...problems(401, 403, 404, 409, 410) },
       },
     },
     async (request) => {
@@ -306,6 +321,7 @@ export async function invitationManagementRoutes(
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "cancelInvitation",
         summary: "Cancel the invitation: its link stops working",
         params: Type.Object({ id: Id }),
         response: { 204: Empty, ...problems(401, 403, 404, 410) },

@@ -333,7 +333,11 @@ test("the OpenAPI document describes every organisation route, its inputs and it
   const list = doc.paths["/api/v1/orgs/{org}/members"].get;
   const names = list.parameters.map((p: { name: string }) => p.name).sort();
   assert.deepEqual(names, ["cursor", "limit", "org", "q", "role"]);
-  const item = list.responses[200].content["application/json"].schema.properties.items.items;
+  // Shared shapes are components, named by $ref.
+  const named = (schema: { $ref?: string }) =>
+    schema.$ref ? doc.components.schemas[schema.$ref.replace("#/components/schemas/", "")] : schema;
+  const page = named(list.responses[200].content["application/json"].schema);
+  const item = named(page.properties.items.items);
   assert.deepEqual(Object.keys(item.properties).sort(), [
     "abilities",
     "actsAs",

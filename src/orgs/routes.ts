@@ -7,7 +7,7 @@ import { ORG_ROLES } from "../access/catalogue.js";
 import { limitSearch } from "../core/rate-limit.js";
 import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty } from "../http/schemas.js";
+import { Empty, PageQuery, problems, ref, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
   type Caller,
@@ -22,8 +22,9 @@ import {
 } from "./operations.js";
 import {
   ActsAs,
+  MemberPage,
   MemberSchema,
-  MyOrganization,
+  MyOrganizationPage,
   Organization,
   presentMember,
   presentOrganization,
@@ -57,9 +58,10 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "createOrganization",
         summary: "Create an organisation, with one workspace; the caller is its owner",
         body: Type.Object({ name: OrgName }),
-        response: { 201: Type.Object({ organization: Organization }), ...problems(401) },
+        response: { 201: Type.Object({ organization: ref(Organization) }), ...problems(401) },
       },
     },
     async (request, reply) => {
@@ -79,9 +81,10 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "listOrganizations",
         summary: "My organisations with my role in each, oldest membership first",
         querystring: PageQuery,
-        response: { 200: Page(MyOrganization), ...problems(401) },
+        response: { 200: ref(MyOrganizationPage), ...problems(401) },
       },
     },
     async (request) => {
@@ -97,11 +100,12 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "org.read" },
       schema: {
         tags,
+        operationId: "getOrganization",
         summary: "An organisation, my role in it and the permissions that role gives",
         params: OrgParams,
         response: {
           200: Type.Object({
-            organization: Organization,
+            organization: ref(Organization),
             role: Type.String(),
             permissions: Type.Array(Type.String()),
             actsAs: ActsAs,
@@ -128,10 +132,11 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "org.settings" },
       schema: {
         tags,
+        operationId: "updateOrganization",
         summary: "Rename an organisation",
         params: OrgParams,
         body: Type.Object({ name: OrgName }),
-        response: { 200: Type.Object({ organization: Organization }), ...problems(401, 403, 404) },
+        response: { 200: Type.Object({ organization: ref(Organization) }), ...problems(401, 403, 404) },
       },
     },
     async (request) => {
@@ -149,6 +154,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "org.owners" },
       schema: {
         tags,
+        operationId: "deleteOrganization",
         summary: "Delete an organisation with its workspaces, memberships, audit trail and unsent mail",
         params: OrgParams,
         response: { 204: Empty, ...problems(401, 403, 404) },
@@ -167,6 +173,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "org.users" },
       schema: {
         tags,
+        operationId: "listOrganizationMembers",
         summary: "Members with their org role and the workspace roles granted to them, by join date",
         params: OrgParams,
         querystring: Type.Object({
@@ -179,7 +186,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
           ),
           role: Type.Optional(OrgRole),
         }),
-        response: { 200: SearchPage(MemberSchema), ...problems(401, 403, 404) },
+        response: { 200: ref(MemberPage), ...problems(401, 403, 404) },
       },
     },
     async (request) => {
@@ -200,10 +207,11 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "org.users" },
       schema: {
         tags,
+        operationId: "updateOrganizationMember",
         summary: "Change a member's org role (granting or revoking owner takes an owner)",
         params: MemberParams,
         body: Type.Object({ role: OrgRole }),
-        response: { 200: Type.Object({ member: MemberSchema }), ...problems(401, 403, 404, 409) },
+        response: { 200: Type.Object({ member: ref(MemberSchema) }), ...problems(401, 403, 404, 409) },
       },
     },
     async (request) => {
@@ -226,6 +234,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       config: { permission: "org.users", selfParam: "user" },
       schema: {
         tags,
+        operationId: "removeOrganizationMember",
         summary: "Remove a member from the organisation and its workspaces, or leave it (your own id)",
         params: MemberParams,
         response: { 204: Empty, ...problems(401, 403, 404, 409) },

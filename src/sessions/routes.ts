@@ -5,19 +5,26 @@ import { Type } from "typebox";
 import { AppError } from "../core/errors.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { clearSessionCookie, requireAuth } from "../http/guard.js";
-import { Empty, Page, PageQuery, problems, sendEmpty, Timestamp } from "../http/schemas.js";
+import { Empty, Page, PageQuery, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { listSessions, revokeSession, revokeSessions, sessionExpiry } from "./operations.js";
 
-const Session = Type.Object({
-  id: Type.String(),
-  createdAt: Timestamp,
-  lastSeenAt: Timestamp,
-  expiresAt: Timestamp,
-  userAgent: Type.Union([Type.String(), Empty]),
-  ip: Type.Union([Type.String(), Empty]),
-  current: Type.Boolean(),
-});
+const Session = Type.Object(
+  {
+    id: Type.String(),
+    createdAt: Timestamp,
+    lastSeenAt: Timestamp,
+    expiresAt: Timestamp,
+    userAgent: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    current: Type.Boolean({ description: "Whether this is the session of the request" }),
+  },
+  { $id: "Session", description: "A logged-in device" },
+);
+const SessionPage = Page(Session);
+
+/** The components of this module, for addSchema (app.ts). */
+export const sessionSchemas = [Session, SessionPage];
 
 export async function sessionRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -30,9 +37,10 @@ export async function sessionRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "listSessions",
         summary: "My logged-in devices, newest first",
         querystring: PageQuery,
-        response: { 200: Page(Session), ...problems(401) },
+        response: { 200: ref(SessionPage), ...problems(401) },
       },
     },
     async (request) => {
@@ -61,6 +69,7 @@ export async function sessionRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "revokeSession",
         summary: "Log out one of my devices",
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
         response: { 204: Empty, ...problems(401, 404) },
@@ -83,6 +92,7 @@ export async function sessionRoutes(fastify: FastifyInstance, services: Services
       config: { permission: "session" },
       schema: {
         tags,
+        operationId: "revokeSessions",
         summary: "Log out all my devices, or all but this one with ?except=current",
         querystring: Type.Object({ except: Type.Optional(Type.Literal("current")) }),
         response: { 204: Empty, ...problems(401) },

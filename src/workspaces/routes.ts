@@ -10,7 +10,7 @@ import { limitSearch } from "../core/rate-limit.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
 import { requireAccess, requireAuth } from "../http/guard.js";
-import { Empty, Page, PageQuery, problems, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
+import { Empty, Page, PageQuery, problems, ref, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { workspaceMemberAbilities } from "./abilities.js";
 import {
@@ -39,40 +39,56 @@ const Language = Type.String({
   description: 'A BCP 47 language tag, e.g. "en" or "pt-BR"; stored in its canonical form',
 });
 
-const Workspace = Type.Object({
-  id: Type.String(),
-  organizationId: Type.String(),
-  name: Type.String(),
-  timezone: Type.String(),
-  language: Type.String(),
-  createdAt: Timestamp,
-});
+const Workspace = Type.Object(
+  {
+    id: Type.String(),
+    organizationId: Type.String(),
+    name: Type.String(),
+    timezone: Type.String(),
+    language: Type.String(),
+    createdAt: Timestamp,
+  },
+  { $id: "Workspace" },
+);
 
-const WorkspaceListItem = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  timezone: Type.String(),
-  language: Type.String(),
-  createdAt: Timestamp,
-  role: Type.String({ description: "The caller's effective role in the workspace" }),
-});
+const WorkspaceListItem = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    timezone: Type.String(),
+    language: Type.String(),
+    createdAt: Timestamp,
+    role: Type.String({ description: "The caller's effective role in the workspace" }),
+  },
+  { $id: "MyWorkspace", description: "A workspace the caller can enter, with their effective role in it" },
+);
 
-const Member = Type.Object({
-  userId: Type.String(),
-  name: Type.String(),
-  email: Type.String(),
-  role: Type.String(),
-  joinedAt: Timestamp,
-  abilities: Type.Object(
-    {
-      changeRole: Type.Boolean({ description: "The caller may give this person another role here" }),
-      remove: Type.Boolean({ description: "The caller may take this person's role here away" }),
-    },
-    {
-      description: "What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it",
-    },
-  ),
-});
+const Member = Type.Object(
+  {
+    userId: Type.String(),
+    name: Type.String(),
+    email: Type.String(),
+    role: Type.String(),
+    joinedAt: Timestamp,
+    abilities: Type.Object(
+      {
+        changeRole: Type.Boolean({ description: "The caller may give this person another role here" }),
+        remove: Type.Boolean({ description: "The caller may take this person's role here away" }),
+      },
+      {
+        description: "What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it",
+      },
+    ),
+  },
+  { $id: "WorkspaceMember", description: "A person with a direct role in a workspace" },
+);
+
+const MemberAnswer = Type.Object({ member: ref(Member) });
+const WorkspaceListPage = Page(WorkspaceListItem);
+const MemberPage = SearchPage(Member);
+
+/** The components of this module, for addSchema (app.ts). */
+export const workspaceSchemas = [Workspace, WorkspaceListItem, WorkspaceListPage, Member, MemberPage];
 
 function presentWorkspace(w: WorkspaceRow) {
   return {
@@ -118,6 +134,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "org.workspaces" },
       schema: {
         tags,
+        operationId: "createWorkspace",
         summary: "Create a workspace in the organisation",
         params: OrgParams,
         body: Type.Object({
@@ -125,7 +142,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
           timezone: Type.Optional(Timezone),
           language: Type.Optional(Language),
         }),
-        response: { 201: Type.Object({ workspace: Workspace }), ...problems(401, 403, 404) },
+        response: { 201: Type.Object({ workspace: ref(Workspace) }), ...problems(401, 403, 404) },
       },
     },
     async (request, reply) => {
@@ -144,11 +161,12 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "org.read" },
       schema: {
         tags,
+        operationId: "listWorkspaces",
         summary:
           "The workspaces I can enter, with my effective role in each (org owners and admins: all, as admin)",
         params: OrgParams,
         querystring: PageQuery,
-        response: { 200: Page(WorkspaceListItem), ...problems(401, 403, 404) },
+        response: { 200: ref(WorkspaceListPage), ...problems(401, 403, 404) },
       },
     },
     async (request) => {
@@ -178,11 +196,12 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "workspace.member" },
       schema: {
         tags,
+        operationId: "getWorkspace",
         summary: "A workspace, my effective role in it and the permissions that role holds",
         params: WsParams,
         response: {
           200: Type.Object({
-            workspace: Workspace,
+            workspace: ref(Workspace),
             role: Type.String(),
             permissions: Type.Array(Type.String()),
           }),
@@ -207,6 +226,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "workspace.settings" },
       schema: {
         tags,
+        operationId: "updateWorkspace",
         summary: "Change the workspace's name, timezone or language",
         params: WsParams,
         body: Type.Object({
@@ -214,7 +234,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
           timezone: Type.Optional(Timezone),
           language: Type.Optional(Language),
         }),
-        response: { 200: Type.Object({ workspace: Workspace }), ...problems(401, 403, 404) },
+        response: { 200: Type.Object({ workspace: ref(Workspace) }), ...problems(401, 403, 404) },
       },
     },
     async (request) => {
@@ -232,6 +252,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "org.workspaces" },
       schema: {
         tags,
+        operationId: "deleteWorkspace",
         summary: "Delete the workspace and every membership in it",
         params: WsParams,
         response: { 204: Empty, ...problems(401, 403, 404) },
@@ -252,6 +273,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "workspace.member" },
       schema: {
         tags,
+        operationId: "listWorkspaceMembers",
         summary: "The people with a direct role in the workspace; q matches name or e-mail",
         params: WsParams,
         querystring: Type.Object({
@@ -259,7 +281,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
           q: Type.Optional(Type.String({ maxLength: 200 })),
           role: Type.Optional(WorkspaceRole),
         }),
-        response: { 200: SearchPage(Member), ...problems(401, 404) },
+        response: { 200: ref(MemberPage), ...problems(401, 404) },
       },
     },
     async (request) => {
@@ -280,6 +302,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "workspace.users" },
       schema: {
         tags,
+        operationId: "setWorkspaceMember",
         summary: "Give a member of the organisation a role in the workspace (201) or change their role (200)",
         description:
           "Answers 201 when the person was added to the workspace, 200 when their role was changed " +
@@ -288,8 +311,8 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
         params: MemberParams,
         body: Type.Object({ role: WorkspaceRole }),
         response: {
-          200: Type.Object({ member: Member }),
-          201: Type.Object({ member: Member }),
+          200: MemberAnswer,
+          201: MemberAnswer,
           ...problems(401, 403, 404),
         },
       },
@@ -320,6 +343,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "workspace.users" },
       schema: {
         tags,
+        operationId: "removeWorkspaceMember",
         summary: "Take a person's role in this workspace away (they stay in the organisation)",
         params: MemberParams,
         response: { 204: Empty, ...problems(401, 403, 404) },
@@ -342,6 +366,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       config: { permission: "workspace.member" },
       schema: {
         tags,
+        operationId: "authorizeInWorkspace",
         summary: "May this person (default: me) do this in the workspace? With the reason in words",
         description:
           "Asking about another user needs workspace.users. A user outside the organisation (or " +
