@@ -17,7 +17,7 @@ import { registerGuard } from "./http/guard.js";
 import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
 import { operationsRoutes } from "./http/operations-routes.js";
 import { frameworkErrors, registerProblemHandlers } from "./http/problem.js";
-import { sharedSchemas } from "./http/schemas.js";
+import { frameworkProblems, sharedSchemas } from "./http/schemas.js";
 import { registerJsonBodyParser, validatorCompiler } from "./http/validation.js";
 import { invitationJoinRoutes } from "./invitations/join-routes.js";
 import { invitationManagementRoutes, invitationSchemas } from "./invitations/manage-routes.js";
@@ -211,6 +211,14 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     fastify.addSchema(schema);
   }
   registerProblemHandlers(fastify);
+  // Each API route's answers include the problems the framework and the guard give any route of
+  // its kind (http/schemas.ts), so the document lists every status a client can get.
+  fastify.addHook("onRoute", (route) => {
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (!route.url.startsWith("/api/v1") || !response) return;
+    const kind = { method: route.method, url: route.url, permission: route.config?.permission };
+    route.schema = { ...route.schema, response: { ...frameworkProblems(kind), ...response } };
+  });
   const routes: RouteInfo[] = [];
   fastify.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) {

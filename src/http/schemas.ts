@@ -63,6 +63,8 @@ type ProblemAnswer = {
 /**
  * The problem answers a route may give, for the OpenAPI document (and the suite's answer checks):
  * the ones every route can give (invalid input, rate limits, the database away) and `statuses`.
+ * What the framework and the guard answer for any route of its kind is added by app.ts
+ * (frameworkProblems below), so a route lists only what its own operation adds.
  */
 export function problems(...statuses: number[]): Record<number, ProblemAnswer> {
   return Object.fromEntries(
@@ -74,6 +76,26 @@ export function problems(...statuses: number[]): Record<number, ProblemAnswer> {
       },
     ]),
   );
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The problems any route of a kind can answer before its handler runs, whatever it lists: 401
+ * without a session (every route but the public ones); for a state change, 403 when it comes from
+ * another site (CSRF, public routes included: that is log-in CSRF) and 413 or 415 for a body too
+ * large or not JSON; 414 for a path parameter longer than any id.
+ */
+export function frameworkProblems(route: {
+  method: string | string[];
+  url: string;
+  permission: string | undefined;
+}): Record<number, ProblemAnswer> {
+  const statuses: number[] = [];
+  if (route.permission !== "public") statuses.push(401);
+  if ([route.method].flat().some((m) => !SAFE_METHODS.has(m))) statuses.push(403, 413, 415);
+  if (route.url.includes("/:")) statuses.push(414);
+  return problems(...statuses);
 }
 
 export const Timestamp = Type.String({ format: "date-time" });

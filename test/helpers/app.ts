@@ -6,6 +6,7 @@ import { type App, buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/index.js";
 import { createLogger } from "../../src/http/logging.js";
+import { checkerOf } from "./answers.js";
 import { type TestDatabase, testDatabase } from "./database.js";
 import { type SmtpCapture, startSmtpCapture, urlsIn } from "./smtp.js";
 
@@ -142,7 +143,10 @@ export async function inject(
   } catch {
     json = null;
   }
-  return { status: res.statusCode, json, text: res.body, headers: res.headers };
+  const answer = { status: res.statusCode, json, text: res.body, headers: res.headers };
+  // Every answer is as the OpenAPI document says (test/helpers/answers.ts), or the test fails.
+  checkerOf(app.fastify).check(method, path, answer);
+  return answer;
 }
 
 let counter = 0;

@@ -3,6 +3,7 @@
 // over real HTTP on loopback.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { checkerAt } from "./answers.js";
 import type { Answer } from "./app.js";
 import { freePort } from "./postgres-server.js";
 
@@ -102,7 +103,11 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
       );
     }
     try {
-      if ((await fetch(`${url}/readyz`)).ok) return server;
+      if ((await fetch(`${url}/readyz`)).ok) {
+        // The document its answers are checked against, read while the server is surely up.
+        await checkerAt(url);
+        return server;
+      }
     } catch {
       // not listening yet
     }
@@ -147,5 +152,8 @@ export async function call(
   res.headers.forEach((value, key) => {
     responseHeaders[key] = value;
   });
-  return { status: res.status, json, text, headers: responseHeaders };
+  const answer = { status: res.status, json, text, headers: responseHeaders };
+  // Every answer is as the OpenAPI document says (test/helpers/answers.ts), or the test fails.
+  (await checkerAt(base)).check(method, path, answer);
+  return answer;
 }
