@@ -12,6 +12,7 @@ import { auditRoutes, auditSchemas } from "./audit/routes.js";
 import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
 import type { Database } from "./db/index.js";
+import { registerApiDocs } from "./http/api-docs.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
 import { createRegistry, registerHttpMetrics } from "./http/metrics.js";
@@ -240,6 +241,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await auditRoutes(scope, services);
     await invitationManagementRoutes(scope, services);
     await invitationJoinRoutes(scope, services);
+    await registerApiDocs(scope);
     await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
   });
   await fastify.ready();
