@@ -21,9 +21,9 @@ const AuditEvent = Type.Object(
       description: "The actor's name when it happened; kept after they are gone",
     }),
     action: Type.Enum(AUDIT_ACTIONS, {
-        description:
-          "What happened. A client should expect actions it does not know: the trail keeps what other versions wrote",
-      }),
+      description:
+        "What happened. A client should expect actions it does not know: the trail keeps what other versions wrote",
+    }),
     targetType: Type.String(),
     targetId: NullableString,
     data: Type.Record(Type.String(), Type.Unknown()),

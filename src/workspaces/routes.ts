@@ -76,7 +76,8 @@ const Member = Type.Object(
         remove: Type.Boolean({ description: "The caller may take this person's role here away" }),
       },
       {
-        description: "What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it",
+        description:
+          "What the caller may do to this person here, as PUT and DELETE …/members/{user} decide it",
       },
     ),
   },
