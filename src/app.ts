@@ -8,6 +8,7 @@ import { type Catalogue, loadCatalogue } from "./access/catalogue.js";
 import { registerPasswordMetrics } from "./accounts/metrics.js";
 import { accountRoutes, accountSchemas } from "./accounts/routes.js";
 import { pruneSignupConfirmations } from "./accounts/signup-confirm.js";
+import { apiKeyRoutes, apiKeySchemas } from "./apikeys/routes.js";
 import { auditRoutes, auditSchemas } from "./audit/routes.js";
 import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
@@ -208,6 +209,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     ...workspaceSchemas,
     ...auditSchemas,
     ...invitationSchemas,
+    ...apiKeySchemas,
   ]) {
     fastify.addSchema(schema);
   }
@@ -241,6 +243,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await auditRoutes(scope, services);
     await invitationManagementRoutes(scope, services);
     await invitationJoinRoutes(scope, services);
+    await apiKeyRoutes(scope, services);
     await registerApiDocs(scope);
     await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
   });

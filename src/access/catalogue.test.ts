@@ -51,6 +51,7 @@ const ORG_TABLE: [permission: string, roles: string[]][] = [
   ["org.billing", ["owner"]],
   ["org.integrations", ["owner"]],
   ["org.owners", ["owner"]],
+  ["org.apikeys", ["owner", "admin"]],
 ];
 
 const WORKSPACE_ROLES = ["admin", "editor", "agent", "viewer"];

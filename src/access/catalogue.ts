@@ -50,6 +50,8 @@ export const ORG_PERMISSIONS: Record<string, string> = {
   "org.billing": "manage billing",
   "org.integrations": "manage linked services",
   "org.owners": "grant or revoke owner, delete the organisation",
+  "org.apikeys":
+    "make, list and revoke the organisation's API keys; manage its webhooks and read its event feed",
 };
 
 export const WORKSPACE_PERMISSIONS: Record<string, string> = {
@@ -86,7 +88,7 @@ const DEFAULT_ORG_ROLES: RoleSeed<OrgRole>[] = [
     name: "admin",
     rank: 20,
     description: "Manages members, invitations, workspaces and settings; admin of every workspace",
-    permissions: ["org.read", "org.users", "org.workspaces", "org.settings"],
+    permissions: ["org.read", "org.users", "org.workspaces", "org.settings", "org.apikeys"],
   },
   {
     name: "member",

@@ -27,6 +27,12 @@ export const AUDIT_ACTIONS = [
   "invitation.cancelled",
   "invitation.accepted",
   "invitation.declined",
+  // apikeys/
+  "api_key.created",
+  "api_key.revoked",
+  // apikeys/service-keys.ts (no organisation)
+  "service_key.created",
+  "service_key.revoked",
   // accounts/ (no organisation)
   "user.signed_up",
   "user.updated",
@@ -38,3 +44,7 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who acted: a person, an organisation's API key, or the system (the operator's CLI, the clock). */
+export const ACTOR_TYPES = ["user", "api_key", "system"] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];

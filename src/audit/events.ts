@@ -83,6 +83,19 @@ export interface AuditEventTypes {
     data: { delivery: string; role: string; uses: number; email: string; name: string };
   };
   "invitation.declined": { target: "invitation"; data: { email: string | null } };
+
+  "api_key.created": {
+    target: "api_key";
+    data: {
+      name: string;
+      role: string;
+      workspaces: { workspaceId: string; role: string }[];
+      expiresAt: string | null;
+    };
+  };
+  "api_key.revoked": { target: "api_key"; data: { name: string; role: string } };
+  "service_key.created": { target: "service_key"; data: { name: string } };
+  "service_key.revoked": { target: "service_key"; data: { name: string } };
 }
 
 // Both ways: every action of the list (actions.ts) has its type here, and every type here is listed.

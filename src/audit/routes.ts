@@ -12,6 +12,11 @@ import { listAuditEvents, parseAuditKey, presentAuditEvent } from "./queries.js"
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
+const AuditActionSchema = Type.Enum(AUDIT_ACTIONS, {
+  $id: "AuditAction",
+  description: "Every action this version of the server records",
+});
+
 const AuditEvent = Type.Object(
   {
     id: Type.String(),
@@ -20,9 +25,9 @@ const AuditEvent = Type.Object(
     actorName: Type.Union([Type.String(), Type.Null()], {
       description: "The actor's name when it happened; kept after they are gone",
     }),
-    action: Type.Enum(AUDIT_ACTIONS, {
+    action: Type.Union([ref(AuditActionSchema), Type.String({ pattern: "^[a-z_]+(\\.[a-z_]+)+$" })], {
       description:
-        "What happened. A client should expect actions it does not know: the trail keeps what other versions wrote",
+        "What happened: one of AuditAction for this version. A client should expect actions it does not know: the trail keeps what other versions wrote",
     }),
     targetType: Type.String(),
     targetId: NullableString,
@@ -33,7 +38,7 @@ const AuditEvent = Type.Object(
 const AuditEventPage = Page(AuditEvent);
 
 /** The components of this module, for addSchema (app.ts). */
-export const auditSchemas = [AuditEvent, AuditEventPage];
+export const auditSchemas = [AuditActionSchema, AuditEvent, AuditEventPage];
 
 const AuditQuery = Type.Object({
   ...PageQuery.properties,

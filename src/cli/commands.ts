@@ -5,45 +5,19 @@ import { syncWorkspaceRoles } from "../access/queries.js";
 import { findUserByEmail, issueResetToken, resetUrl } from "../accounts/operations.js";
 import { buildApp } from "../app.js";
 import { runExportAudit } from "../audit/export.js";
-import { type Config, ConfigError, loadConfig } from "../config.js";
+import { ConfigError, loadConfig } from "../config.js";
 import { newId } from "../db/ids.js";
-import { type Database, openDatabase } from "../db/index.js";
+import { openDatabase } from "../db/index.js";
 import { migrate } from "../db/migrate.js";
-import { type TransactionServices, transact } from "../db/transaction.js";
+import { transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
 import { createLogger } from "../http/logging.js";
 import { toProblem } from "../http/problem.js";
 import { createInvitation } from "../invitations/manage.js";
 import { createOrganization } from "../orgs/operations.js";
+import { serviceKeyCommand } from "./service-keys.js";
+import { CONFIG_HELP, type Command, cliServices, err, out, where, withDatabase } from "./support.js";
 
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
-
-type Out = (line: string) => void;
-const out: Out = (line) => process.stdout.write(`${line}\n`);
-const err: Out = (line) => process.stderr.write(`${line}\n`);
-
-const CONFIG_HELP = `
-Configuration comes from the environment (see the README): PORT, HOST, DATABASE_URL, DATA_DIR,
-PUBLIC_URL, SMTP_URL, MAIL_FROM, SIGNUP, SIGNUP_CONFIRM, SESSION_IDLE_DAYS, SESSION_LIFETIME_DAYS, RATE_LIMIT_*,
-TRUST_PROXY, METRICS_TOKEN.`;
-
-async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
-
-/**
- * How long a SIGTERM may take: requests finish in milliseconds and a mail send in about a second.
- * Under Docker's default 10 s before SIGKILL, so that the reason is logged before that comes.
- */
 const SHUTDOWN_DEADLINE_MS = 8000;
 const IDLE_CLOSE_MS = 100;
 
@@ -60,13 +34,8 @@ function nextSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-function where(config: Config): string {
-  return config.databaseUrl
-    ? "the PostgreSQL server in DATABASE_URL"
-    : `the embedded database in ${config.dataDir}`;
-}
-
 export const commands: Record<string, Command> = {
+  "service-key": serviceKeyCommand,
   serve: {
     summary: "Run the HTTP server (migrates the database first)",
     usage: `Usage: rollcall serve\n\nStarts Rollcall on HOST:PORT (default 127.0.0.1:3000), applying pending migrations first.\nStops gracefully on SIGTERM or SIGINT: refuses new connections, finishes requests in flight and the mail being sent,\nthen exits 0. It gives up after ${SHUTDOWN_DEADLINE_MS / 1000} s, or at a second signal, and exits 1.\n${CONFIG_HELP}`,
@@ -395,12 +364,4 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     throw e;
   }
-}
-
-/**
- * What a CLI command's transaction needs: the database, and no mail worker to wake — the CLI runs
- * none; mail it queues is sent by a running server's worker on its next poll.
- */
-function cliServices(database: Database): TransactionServices {
-  return { db: database.db, wakeMail: () => undefined };
 }

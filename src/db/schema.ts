@@ -2,7 +2,8 @@
 // of a fixed list of words takes its type from that list, which its CHECK also spells (db/vocabulary.test.ts compares them).
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 import type { OrgRole } from "../access/catalogue.js";
-import type { AuditAction } from "../audit/actions.js";
+import type { ApiKeyRole } from "../apikeys/model.js";
+import type { ActorType, AuditAction } from "../audit/actions.js";
 import type { Delivery, InvitationStatus } from "../invitations/model.js";
 import type { MailStatus } from "../mail/outbox.js";
 
@@ -95,6 +96,7 @@ export interface AuditEventsTable {
   target_id: string | null;
   data: Json;
   ip: string | null;
+  actor_type: ColumnType<ActorType, ActorType | undefined, never>;
 }
 
 export interface RateLimitsTable {
@@ -162,6 +164,50 @@ export interface SchemaMigrationsTable {
   applied_at: CreatedAt;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  org_id: string;
+  name: string;
+  role: ApiKeyRole;
+  prefix: string;
+  token_hash: Buffer;
+  created_by: string | null;
+  created_by_name: string;
+  created_at: CreatedAt;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export interface ApiKeyWorkspacesTable {
+  org_id: string;
+  api_key_id: string;
+  workspace_id: string;
+  role: string;
+}
+
+export interface ServiceKeysTable {
+  id: string;
+  name: string;
+  prefix: string;
+  token_hash: Buffer;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+/** Views (0009): every caller's roles, a person's memberships and an API key's alike. */
+export interface CallerOrgRolesView {
+  org_id: ColumnType<string, never, never>;
+  caller_id: ColumnType<string, never, never>;
+  role: ColumnType<string, never, never>;
+}
+
+export interface CallerWorkspaceRolesView {
+  org_id: ColumnType<string, never, never>;
+  workspace_id: ColumnType<string, never, never>;
+  caller_id: ColumnType<string, never, never>;
+  role: ColumnType<string, never, never>;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -179,6 +225,11 @@ export interface DB {
   invitations: InvitationsTable;
   invitation_workspaces: InvitationWorkspacesTable;
   invitation_uses: InvitationUsesTable;
+  api_keys: ApiKeysTable;
+  api_key_workspaces: ApiKeyWorkspacesTable;
+  service_keys: ServiceKeysTable;
+  caller_org_roles: CallerOrgRolesView;
+  caller_workspace_roles: CallerWorkspaceRolesView;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -187,3 +238,4 @@ export type OrganizationRow = Selectable<OrganizationsTable>;
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 export type MailRow = Selectable<MailOutboxTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;

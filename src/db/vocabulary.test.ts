@@ -7,6 +7,8 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { type TestDatabase, testDatabase } from "../../test/helpers/database.js";
 import { ORG_ROLES } from "../access/catalogue.js";
+import { API_KEY_ROLES } from "../apikeys/model.js";
+import { ACTOR_TYPES } from "../audit/actions.js";
 import { DELIVERIES, INVITATION_STATUSES } from "../invitations/model.js";
 import { MAIL_STATUSES } from "../mail/outbox.js";
 import { loadMigrations, migrate } from "./migrate.js";
@@ -17,6 +19,9 @@ const VOCABULARIES: { table: string; column: string; words: readonly string[] }[
   { table: "invitations", column: "role", words: ORG_ROLES },
   { table: "org_memberships", column: "role", words: ORG_ROLES },
   { table: "mail_outbox", column: "status", words: MAIL_STATUSES },
+  // 0009
+  { table: "api_keys", column: "role", words: API_KEY_ROLES },
+  { table: "audit_events", column: "actor_type", words: ACTOR_TYPES },
 ];
 
 interface Check {

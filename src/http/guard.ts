@@ -7,6 +7,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Access, admit, type Where } from "../access/admit.js";
 import { scopeOf } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
+import { looksLikeKey, parseKeyToken } from "../apikeys/model.js";
+import { type ResolvedServiceKey, resolveApiKey, resolveServiceKey } from "../apikeys/resolve.js";
+import type { Actor } from "../audit/operations.js";
 import { type Config, isHttps } from "../config.js";
 import { AppError } from "../core/errors.js";
 import type { Database } from "../db/index.js";
@@ -15,12 +18,20 @@ import { type Place, type PlaceStanding, type ResolvedSession, resolveRequest } 
 import { csrfCheck } from "./csrf.js";
 
 /**
- * `public`: anyone; `session`: any logged-in user (what they may touch is then decided by the
- * operation from their own id); `workspace.member`: any role in the workspace of the path;
- * otherwise a permission of the catalogue, checked in the organisation (`:org`) or workspace
- * (`:ws`) that the path names.
+ * `public`: anyone; `session`: any logged-in person (what they may touch is then decided by the
+ * operation from their own id) — never an API key; `service`: the installation's service keys
+ * only; `workspace.member`: any role in the workspace of the path; otherwise a permission of the
+ * catalogue, checked in the organisation (`:org`) or workspace (`:ws`) that the path names, for a
+ * person or an API key of that organisation alike.
  */
-export type RoutePermission = "public" | "session" | "workspace.member" | (string & {});
+export type RoutePermission = "public" | "session" | "service" | "workspace.member" | (string & {});
+
+/** Who is calling a route with a place: a person, or an API key of the organisation. */
+export interface Caller {
+  type: "user" | "api_key";
+  id: string;
+  name: string;
+}
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -31,7 +42,12 @@ declare module "fastify" {
     withOrganizations?: boolean;
   }
   interface FastifyRequest {
+    /** A person's session (null for a key). */
     auth: ResolvedSession | null;
+    /** The person or API key acting, on every route but `public` and `service` ones. */
+    caller: Caller | null;
+    /** The service key of a `service` route. */
+    serviceKey: ResolvedServiceKey | null;
     access: Access | null;
   }
 }
@@ -79,13 +95,26 @@ export function requireAccess(request: FastifyRequest): Access {
   return request.access;
 }
 
+/** The person or API key acting, as the audit trail records them. */
+export function actorOf(request: FastifyRequest): Actor & { id: string } {
+  if (!request.caller) throw new AppError("unauthenticated");
+  const { type, id, name } = request.caller;
+  return { type, id, name, ip: request.ip ?? null };
+}
+
+/** The service key of a route declared `service`. */
+export function requireServiceKey(request: FastifyRequest): ResolvedServiceKey {
+  if (!request.serviceKey) throw new AppError("invalid_api_key");
+  return request.serviceKey;
+}
+
 /** The resolved session of a route declared `session`. */
 export function requireAuth(request: FastifyRequest): ResolvedSession {
   if (!request.auth) throw new AppError("unauthenticated");
   return request.auth;
 }
 
-const SPECIAL: ReadonlySet<string> = new Set(["public", "session", "workspace.member"]);
+const SPECIAL: ReadonlySet<string> = new Set(["public", "session", "service", "workspace.member"]);
 
 export function registerGuard(
   app: FastifyInstance,
@@ -95,6 +124,8 @@ export function registerGuard(
 ): void {
   const publicOrigin = new URL(config.publicUrl).origin;
   app.decorateRequest("auth", null);
+  app.decorateRequest("caller", null);
+  app.decorateRequest("serviceKey", null);
   app.decorateRequest("access", null);
 
   app.addHook("onRoute", (route) => {
@@ -118,6 +149,13 @@ export function registerGuard(
     csrfCheck(request, publicOrigin);
     if (permission === "public") return;
     const token = requestToken(request, config);
+    if (token && looksLikeKey(token)) return admitKey(request, token, permission);
+    if (permission === "service") {
+      throw new AppError(
+        token ? "forbidden" : "unauthenticated",
+        "This route takes the installation's service key (rollcall service-key create).",
+      );
+    }
     const place = placeOf(request, permission);
     // The session, its user and the standing where the path points: one round trip.
     const resolved = token
@@ -131,13 +169,58 @@ export function registerGuard(
       );
     }
     request.auth = resolved.auth;
+    const { user } = resolved.auth;
+    request.caller = { type: "user", id: user.id, name: user.name };
     if (permission === "session") return;
-    request.access = authorize(request, resolved.auth.user.id, permission, resolved.standing);
+    request.access = authorize(request, user.id, permission, resolved.standing);
   });
+
+  /**
+   * A request carrying a key: a service key on a `service` route; an API key on a route of its
+   * organisation, admitted from its own role and grants exactly as a member would be. Routes that
+   * belong to a person (`session`) refuse keys whatever they are.
+   */
+  async function admitKey(
+    request: FastifyRequest,
+    token: string,
+    permission: RoutePermission,
+  ): Promise<void> {
+    const kind = parseKeyToken(token)?.kind ?? (token.startsWith("rsk_") ? "service_key" : "api_key");
+    if (permission === "session") {
+      throw new AppError(
+        "api_key_not_allowed",
+        "This route acts for a person (their account, sessions and invitations): log in as one.",
+      );
+    }
+    if (kind === "service_key") {
+      const key = await resolveServiceKey(database.db, token);
+      if (!key) throw new AppError("invalid_api_key");
+      if (permission !== "service") {
+        throw new AppError(
+          "forbidden",
+          "A service key verifies sessions (POST /api/v1/sessions/verify); an organisation's routes take its API keys.",
+        );
+      }
+      request.serviceKey = key;
+      return;
+    }
+    if (permission === "service") {
+      throw new AppError(
+        "forbidden",
+        "This route takes the installation's service key, not an organisation's API key.",
+      );
+    }
+    const resolved = await resolveApiKey(database, token, placeOf(request, permission));
+    if (!resolved) throw new AppError("invalid_api_key");
+    const { key, standing } = resolved;
+    request.caller = { type: "api_key", id: key.id, name: key.name };
+    request.access = authorize(request, key.id, permission, standing);
+  }
 
   /** Where a route acts, from its `:org` or `:ws` parameter. */
   function placeOf(request: FastifyRequest, permission: RoutePermission): Place {
     const config = request.routeOptions.config;
+    if (permission === "service") return { kind: "none" };
     if (permission === "session")
       return config?.withOrganizations ? { kind: "organizations" } : { kind: "none" };
     const params = request.params as Record<string, string | undefined>;

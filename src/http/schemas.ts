@@ -40,8 +40,8 @@ export const Problem = Type.Object(
 /** What each problem status means, as the document says it. */
 const PROBLEM_STATUSES: Record<number, string> = {
   400: "Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation",
-  401: "Not logged in (`unauthenticated`), or wrong credentials",
-  403: "Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation",
+  401: "Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials",
+  403: "Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation",
   404: "Not found, or not visible to the caller",
   405: "Method not allowed",
   409: "Conflicts with the current state",
@@ -92,7 +92,9 @@ export function frameworkProblems(route: {
   permission: string | undefined;
 }): Record<number, ProblemAnswer> {
   const statuses: number[] = [];
-  if (route.permission !== "public") statuses.push(401);
+  // Any credentialed route: 401 without a live credential, 403 for the wrong kind (an API key on
+  // a person's route, a session on a service key's).
+  if (route.permission !== "public") statuses.push(401, 403);
   if ([route.method].flat().some((m) => !SAFE_METHODS.has(m))) statuses.push(403, 413, 415);
   if (route.url.includes("/:")) statuses.push(414);
   return problems(...statuses);

@@ -8,19 +8,19 @@ import { cancelPending } from "./lifecycle.js";
 import { effectiveStatus, type Grant, type InvitationRow } from "./model.js";
 import { COLUMNS, grantsOf } from "./queries.js";
 
-/** The caller's direct role in each of the workspaces, in one query. */
+/** The caller's (a person's or an API key's) direct role in each of the workspaces, in one query. */
 export async function directWorkspaceRoles(
   db: Queryable,
   orgId: string,
-  userId: string,
+  callerId: string,
   workspaceIds: string[],
 ): Promise<Map<string, string>> {
   if (workspaceIds.length === 0) return new Map();
   const rows = await db
-    .selectFrom("workspace_memberships")
+    .selectFrom("caller_workspace_roles")
     .select(["workspace_id", "role"])
     .where("org_id", "=", orgId)
-    .where("user_id", "=", userId)
+    .where("caller_id", "=", callerId)
     .where("workspace_id", "in", workspaceIds)
     .execute();
   return new Map(rows.map((r) => [r.workspace_id, r.role]));

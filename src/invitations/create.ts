@@ -11,7 +11,7 @@ import {
 import type { Catalogue, OrgRole } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
 import { addressOf, findUserByEmail } from "../accounts/operations.js";
-import { type Actor, recordAudit } from "../audit/operations.js";
+import { type Actor, actorType, recordAudit } from "../audit/operations.js";
 import type { RateLimit } from "../config.js";
 import { AppError, fieldError } from "../core/errors.js";
 import { emailKey, type RateLimiter } from "../core/rate-limit.js";
@@ -258,7 +258,8 @@ export async function createInvitation(
       role: v.role,
       token_hash: hash,
       max_uses: v.maxUses,
-      invited_by: actor.id,
+      // An API key is no person to back it: like the operator's, its invitations stand alone.
+      invited_by: actorType(actor) === "user" ? actor.id : null,
       invited_by_name: actor.name ?? "",
       expires_at: sql<Date>`now() + make_interval(hours => ${v.hours})`,
     })

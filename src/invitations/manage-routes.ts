@@ -4,10 +4,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import { ORG_ROLES } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
-import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { transact } from "../db/transaction.js";
-import { requireAccess, requireAuth } from "../http/guard.js";
+import { actorOf, requireAccess } from "../http/guard.js";
 import { Email, Empty, Page, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import { MAIL_STATUSES } from "../mail/outbox.js";
 import type { Services } from "../services.js";
@@ -100,11 +99,6 @@ const ListQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-function actorOf(request: FastifyRequest): Actor {
-  const { user } = requireAuth(request);
-  return { id: user.id, name: user.name, ip: request.ip };
-}
-
 /** Nothing: for a caller whose standing is gone by the time the answer is made. */
 const NO_ABILITIES: InvitationAbilities = { resend: false, cancel: false };
 
@@ -133,7 +127,7 @@ export async function invitationManagementRoutes(
   /** A created or resent invitation, with what the caller may do with it now. */
   async function created(request: FastifyRequest, result: ManagedInvitation) {
     const { row } = result;
-    const { user } = requireAuth(request);
+    const user = actorOf(request);
     const standing = await orgStanding(db, row.org_id, user.id);
     const abilities = standing
       ? await invitationAbilities(db, catalogue, { userId: user.id, orgRole: standing.orgRole }, row.org_id, [
@@ -171,7 +165,7 @@ export async function invitationManagementRoutes(
     },
     async (request, reply) => {
       const { orgId } = requireAccess(request);
-      const { user } = requireAuth(request);
+      const user = actorOf(request);
       const result = await transact(services, (tx) =>
         createInvitation(
           tx,
@@ -207,7 +201,7 @@ export async function invitationManagementRoutes(
     },
     async (request, reply) => {
       const { orgId } = requireAccess(request);
-      const { user } = requireAuth(request);
+      const user = actorOf(request);
       const { role, ...rest } = request.body;
       const result = await transact(services, (tx) =>
         createInvitation(
@@ -229,7 +223,7 @@ export async function invitationManagementRoutes(
 
   async function listed(request: FastifyRequest, query: Static<typeof ListQuery>, workspaceId?: string) {
     const { orgId, orgRole } = requireAccess(request);
-    const { user } = requireAuth(request);
+    const user = actorOf(request);
     const { limit, cursor, status } = query;
     const options = { status, limit, after: decodeCursor(cursor) };
     const { rows, grants, mail } = workspaceId
@@ -307,7 +301,7 @@ export async function invitationManagementRoutes(
       },
     },
     async (request) => {
-      const { user } = requireAuth(request);
+      const user = actorOf(request);
       const result = await transact(services, (tx) =>
         resendInvitation(tx, ctx, actorOf(request), user.id, request.params.id),
       );
@@ -328,7 +322,7 @@ export async function invitationManagementRoutes(
       },
     },
     async (request, reply) => {
-      const { user } = requireAuth(request);
+      const user = actorOf(request);
       await transact(services, (tx) =>
         cancelInvitation(tx, catalogue, actorOf(request), user.id, request.params.id),
       );

@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { can } from "../access/can.js";
 import type { Catalogue, OrgRole } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
-import { type Actor, recordAudit } from "../audit/operations.js";
+import { type Actor, actorType, recordAudit } from "../audit/operations.js";
 import { AppError } from "../core/errors.js";
 import type { Queryable, Tx } from "../db/index.js";
 import { escalationRefusal } from "./authority.js";
@@ -121,7 +121,8 @@ export async function resendInvitation(
       updated_at: sql<Date>`now()`,
       // Whoever resends it backs it from now on (the new mail names them): it stays good while
       // they could make it (rules 1 and 9, see withdrawUnbacked).
-      invited_by: actor.id,
+      // An API key is no person to back it: like the operator's, its invitations stand alone.
+      invited_by: actorType(actor) === "user" ? actor.id : null,
       invited_by_name: actor.name ?? before.invited_by_name,
     })
     .where("org_id", "=", before.org_id)

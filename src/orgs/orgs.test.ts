@@ -101,6 +101,7 @@ describe("creating and listing", () => {
     const member = await join(o.orgId, "member");
     const expected: Record<string, string[]> = {
       [o.token]: [
+        "org.apikeys",
         "org.billing",
         "org.integrations",
         "org.owners",
@@ -109,7 +110,7 @@ describe("creating and listing", () => {
         "org.users",
         "org.workspaces",
       ],
-      [admin.token]: ["org.read", "org.settings", "org.users", "org.workspaces"],
+      [admin.token]: ["org.apikeys", "org.read", "org.settings", "org.users", "org.workspaces"],
       [member.token]: ["org.read"],
     };
     for (const [token, permissions] of Object.entries(expected)) {

@@ -6,7 +6,7 @@ import { permissionsOf } from "../access/can.js";
 import { ORG_ROLES } from "../access/catalogue.js";
 import { limitSearch } from "../core/rate-limit.js";
 import { transact } from "../db/transaction.js";
-import { requireAccess, requireAuth } from "../http/guard.js";
+import { actorOf, requireAccess, requireAuth } from "../http/guard.js";
 import { Empty, PageQuery, problems, ref, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
@@ -35,12 +35,6 @@ const OrgName = Type.String({ minLength: 1, maxLength: 200, pattern: "\\S" });
 const Id = Type.String({ minLength: 1, maxLength: 100 });
 const OrgParams = Type.Object({ org: Id });
 const MemberParams = Type.Object({ org: Id, user: Id });
-
-/** The logged-in user as the actor of an audit event, with the name they have now. */
-function actorOf(request: FastifyRequest) {
-  const { user } = requireAuth(request);
-  return { id: user.id, name: user.name, ip: request.ip ?? null };
-}
 
 function callerOf(request: FastifyRequest): Caller {
   return { actor: actorOf(request), orgRole: requireAccess(request).orgRole };
@@ -191,12 +185,12 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId, orgRole } = requireAccess(request);
-      const { user } = requireAuth(request);
+      const { id: callerId } = actorOf(request);
       const { limit, cursor, q, role } = request.query;
       const after = decodeTimeCursor(cursor);
-      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, user.id);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, callerId);
       const result = await listMembers(services, orgId, { q, role, limit, after });
-      const caller = { userId: user.id, orgRole };
+      const caller = { userId: callerId, orgRole };
       return { ...result, items: result.items.map((m) => presentMember(catalogue, caller, m)) };
     },
   );

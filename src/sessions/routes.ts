@@ -4,10 +4,11 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { AppError } from "../core/errors.js";
 import { decodeCursor, page } from "../core/paging.js";
-import { clearSessionCookie, requireAuth } from "../http/guard.js";
+import { clearSessionCookie, requireAuth, requireServiceKey } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { listSessions, revokeSession, revokeSessions, sessionExpiry } from "./operations.js";
+import { resolveRequest } from "./resolve.js";
 
 const Session = Type.Object(
   {
@@ -23,13 +24,59 @@ const Session = Type.Object(
 );
 const SessionPage = Page(Session);
 
+const VerifiedSession = Type.Object(
+  {
+    user: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() }),
+    session: Type.Object({ id: Type.String(), expiresAt: Timestamp }),
+    organizations: Type.Array(Type.Object({ id: Type.String(), role: Type.String() }), {
+      description: "Every organisation of the user with their role, oldest membership first",
+    }),
+  },
+  { $id: "VerifiedSession", description: "Whose a session token is, read now (a service key's question)" },
+);
+
 /** The components of this module, for addSchema (app.ts). */
-export const sessionSchemas = [Session, SessionPage];
+export const sessionSchemas = [Session, SessionPage, VerifiedSession];
 
 export async function sessionRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { config } = services;
   const tags = ["sessions"];
+
+  app.post(
+    "/api/v1/sessions/verify",
+    {
+      config: { permission: "service" },
+      schema: {
+        tags,
+        operationId: "verifySession",
+        summary: "A host product's backend asks whose a session token is (service key)",
+        description:
+          "Takes a person's session token (the console's cookie value, or their Bearer token) and answers " +
+          "who they are and their organisations, read now. Counts as the person's activity for the idle timeout.",
+        body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: ref(VerifiedSession), ...problems(401, 403) },
+      },
+    },
+    async (request) => {
+      requireServiceKey(request);
+      const device = { userAgent: null, ip: null };
+      const resolved = await resolveRequest(
+        services,
+        request.body.token,
+        { kind: "organizations" },
+        config.session,
+        device,
+      );
+      if (!resolved) throw new AppError("invalid_session");
+      const { user, session, organizations = [] } = resolved.auth;
+      return {
+        user: { id: user.id, email: user.email, name: user.name },
+        session: { id: session.id, expiresAt: session.expiresAt.toISOString() },
+        organizations: organizations.map((o) => ({ id: o.id, role: o.role })),
+      };
+    },
+  );
 
   app.get(
     "/api/v1/me/sessions",

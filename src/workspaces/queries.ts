@@ -38,11 +38,12 @@ export async function listWorkspaceRows(
 ): Promise<(WorkspaceRow & { direct_role: string | null })[]> {
   let q = db
     .selectFrom("workspaces as w")
-    .leftJoin("workspace_memberships as wm", (join) =>
+    // The caller's grants: a person's memberships or an API key's (0009's view).
+    .leftJoin("caller_workspace_roles as wm", (join) =>
       join
         .onRef("wm.org_id", "=", "w.org_id")
         .onRef("wm.workspace_id", "=", "w.id")
-        .on("wm.user_id", "=", input.userId),
+        .on("wm.caller_id", "=", input.userId),
     )
     .selectAll("w")
     .select("wm.role as direct_role")

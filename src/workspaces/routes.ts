@@ -1,15 +1,14 @@
 // HTTP only: schemas in, schemas out. The rules live in operations.ts.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { permissionsOf, type Standing } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
-import type { Actor } from "../audit/operations.js";
 import { decodeCursor, page } from "../core/paging.js";
 import { limitSearch } from "../core/rate-limit.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
-import { requireAccess, requireAuth } from "../http/guard.js";
+import { actorOf, requireAccess } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, ref, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { workspaceMemberAbilities } from "./abilities.js";
@@ -114,11 +113,6 @@ function presentMember(catalogue: Catalogue, caller: Standing, m: MemberRow) {
   };
 }
 
-function actorOf(request: FastifyRequest): Actor & { id: string } {
-  const { user } = requireAuth(request);
-  return { id: user.id, name: user.name, ip: request.ip };
-}
-
 export async function workspaceRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { catalogue, config, db, limiter } = services;
@@ -172,7 +166,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
     },
     async (request) => {
       const { orgId, orgRole } = requireAccess(request);
-      const { user } = requireAuth(request);
+      const user = actorOf(request);
       const { limit, cursor } = request.query;
       const rows = await listWorkspacesFor(
         db,
@@ -290,7 +284,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = access;
       const { limit, cursor, q, role } = request.query;
       const after = decodeCursor(cursor);
-      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, requireAuth(request).user.id);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, actorOf(request).id);
       const place = { orgId, workspaceId: request.params.ws };
       const result = await listWorkspaceMembers(db, place, { q, role, limit, after });
       return { ...result, items: result.items.map((m) => presentMember(catalogue, access, m)) };
@@ -389,7 +383,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
     },
     async (request) => {
       const access = requireAccess(request);
-      const { user } = requireAuth(request);
+      const user = actorOf(request);
       return authorizeInWorkspace(
         db,
         catalogue,

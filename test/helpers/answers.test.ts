@@ -22,11 +22,13 @@ const member = {
   email: "ann@example.org",
   role: "owner",
   joinedAt: organization.createdAt,
+  actsAs: "admin",
+  abilities: { changeRole: false, remove: false },
 };
 const problem = (status: number, code: string) => ({ type: "t", title: "t", status, detail: "d", code });
 
 test("an answer as documented passes, through $refs into the components", () => {
-  const get = json(200, { organization, role: "owner", permissions: ["org.read"] });
+  const get = json(200, { organization, role: "owner", actsAs: "admin", permissions: ["org.read"] });
   assert.equal(checker.problem("GET", "/api/v1/orgs/org_1", get), undefined);
   const page = json(200, { items: [{ ...member, workspaces: [] }], nextCursor: null });
   assert.equal(checker.problem("GET", "/api/v1/orgs/org_1/members?q=ann", page), undefined);
@@ -42,6 +44,7 @@ test("a field of the wrong type fails, naming the operation, the status and the 
   const answer = json(200, {
     organization: { ...organization, createdAt: 5 },
     role: "owner",
+    actsAs: "admin",
     permissions: [],
   });
   const found = checker.problem("GET", "/api/v1/orgs/org_1", answer) ?? "";

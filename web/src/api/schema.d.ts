@@ -300,6 +300,41 @@ export interface paths {
         patch: operations["updateOrganization"];
         trace?: never;
     };
+    "/api/v1/orgs/{org}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's API keys, oldest first, with their last use */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Make an API key for the organisation; its token is shown once */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: its next request, on any server, answers 401 */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/audit": {
         parameters: {
             query?: never;
@@ -382,6 +417,26 @@ export interface paths {
         put?: never;
         /** Create a workspace in the organisation */
         post: operations["createWorkspace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A host product's backend asks whose a session token is (service key)
+         * @description Takes a person's session token (the console's cookie value, or their Bearer token) and answers who they are and their organisations, read now. Counts as the person's activity for the idle timeout.
+         */
+        post: operations["verifySession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -490,13 +545,45 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description Something that happened in the organisation, and who did it */
-        AuditEvent: {
+        /** @description An organisation's API key; never its token */
+        ApiKey: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Who made it (id null once they are gone, or when another key made it) */
+            createdBy: {
+                id: string | null;
+                name: string;
+            };
+            expiresAt: string | null;
+            id: string;
+            lastUsedAt: string | null;
+            name: string;
+            /** @description The token's first characters, to tell keys apart; never the token */
+            prefix: string;
             /**
-             * @description What happened. A client should expect actions it does not know: the trail keeps what other versions wrote
+             * @description The org role the key acts as
              * @enum {unknown}
              */
-            action: "organization.created" | "organization.renamed" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.accepted" | "invitation.declined" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict";
+            role: "admin" | "member";
+            /** @description Workspace roles granted to the key */
+            workspaces: {
+                id: string;
+                name: string;
+                role: string;
+            }[];
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKey"][];
+        };
+        /**
+         * @description Every action this version of the server records
+         * @enum {unknown}
+         */
+        AuditAction: "organization.created" | "organization.renamed" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "service_key.created" | "service_key.revoked" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict";
+        /** @description Something that happened in the organisation, and who did it */
+        AuditEvent: {
+            /** @description What happened: one of AuditAction for this version. A client should expect actions it does not know: the trail keeps what other versions wrote */
+            action: components["schemas"]["AuditAction"] | string;
             actorId: string | null;
             /** @description The actor's name when it happened; kept after they are gone */
             actorName: string | null;
@@ -513,6 +600,11 @@ export interface components {
         AuditEventPage: {
             items: components["schemas"]["AuditEvent"][];
             nextCursor: string | null;
+        };
+        CreatedApiKey: {
+            apiKey: components["schemas"]["ApiKey"];
+            /** @description `rk_…`, shown this once: use it as `Authorization: Bearer <token>` */
+            token: string;
         };
         /** @description An invitation just made or resent, with its link once */
         CreatedInvitation: {
@@ -684,6 +776,24 @@ export interface components {
             id: string;
             name: string;
         };
+        /** @description Whose a session token is, read now (a service key's question) */
+        VerifiedSession: {
+            /** @description Every organisation of the user with their role, oldest membership first */
+            organizations: {
+                id: string;
+                role: string;
+            }[];
+            session: {
+                /** Format: date-time */
+                expiresAt: string;
+                id: string;
+            };
+            user: {
+                email: string;
+                id: string;
+                name: string;
+            };
+        };
         Workspace: {
             /** Format: date-time */
             createdAt: string;
@@ -759,7 +869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -768,7 +878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -849,7 +959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -858,7 +968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -945,7 +1055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1033,7 +1143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1134,7 +1244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1241,7 +1351,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1342,7 +1452,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1351,7 +1461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1463,7 +1573,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1472,7 +1582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1609,7 +1719,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1618,7 +1728,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1724,7 +1834,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1733,7 +1843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1924,8 +2034,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1997,7 +2116,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2006,7 +2125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2094,7 +2213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2103,7 +2222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2189,8 +2308,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2254,7 +2382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2263,7 +2391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2346,7 +2474,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2355,7 +2483,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2459,8 +2587,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2532,7 +2669,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2541,7 +2678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2632,7 +2769,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2641,7 +2778,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2724,7 +2861,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2733,7 +2870,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2844,7 +2981,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2853,7 +2990,354 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any id this server gives */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`): wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on the server (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or a concurrent change got in the way: try again after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any id this server gives */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`): wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on the server (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or a concurrent change got in the way: try again after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Default: never expires */
+                    expiresInDays?: number;
+                    name: string;
+                    /**
+                     * @description admin or member; never above the maker's own role
+                     * @enum {unknown}
+                     */
+                    role: "admin" | "member";
+                    workspaces?: {
+                        /**
+                         * @description A workspace role of the catalogue
+                         * @enum {unknown}
+                         */
+                        role: "admin" | "editor" | "agent" | "viewer";
+                        workspaceId: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any id this server gives */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`): wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on the server (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or a concurrent change got in the way: try again after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2963,7 +3447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2972,7 +3456,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3061,7 +3545,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3070,7 +3554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3184,7 +3668,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3193,7 +3677,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3312,7 +3796,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3321,7 +3805,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3405,7 +3889,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3414,7 +3898,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3539,7 +4023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3548,7 +4032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3663,7 +4147,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3672,7 +4156,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3769,7 +4253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3778,7 +4262,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3807,6 +4291,104 @@ export interface operations {
             };
             /** @description A path parameter is longer than any id this server gives */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`): wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on the server (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or a concurrent change got in the way: try again after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Whose a session token is, read now (a service key's question) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifiedSession"];
+                };
+            };
+            /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3885,8 +4467,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3968,7 +4559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3977,7 +4568,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4092,7 +4683,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4101,7 +4692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4215,7 +4806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4224,7 +4815,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4331,7 +4922,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4340,7 +4931,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4446,7 +5037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4455,7 +5046,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4573,8 +5164,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4682,7 +5282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4691,7 +5291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4793,7 +5393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not logged in (`unauthenticated`), or wrong credentials */
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4802,7 +5402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed: `forbidden` (the role lacks the permission), `csrf_rejected`, or a rule of the operation */
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
             403: {
                 headers: {
                     [name: string]: unknown;

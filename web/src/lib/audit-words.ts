@@ -1,7 +1,7 @@
 // The audit log in plain words: each action the server records (src/audit/actions.ts, which the
 // API's types name) as one sentence, e.g. "Alice Example changed Bob Stone's role from Editor to
 // Agent in Field Ops". Pure functions, no DOM: unit-tested under Node.
-import type { paths } from "../api/schema.js";
+import type { components } from "../api/schema.js";
 import { roleLabel } from "./roles.js";
 
 /** The fields of an audit event (GET /api/v1/orgs/{org}/audit) that the words are made of. */
@@ -25,14 +25,16 @@ export interface AuditContext {
 }
 
 /** Every action this server records (src/audit/actions.ts), as the API's types name them. */
-export type AuditAction =
-  paths["/api/v1/orgs/{org}/audit"]["get"]["responses"][200]["content"]["application/json"]["items"][number]["action"];
+export type AuditAction = components["schemas"]["AuditAction"];
 
 /**
  * The actions an organisation's log can show, as the filter names them. Not user.* events, which
  * belong to no organisation, nor organization.deleted, after which there is no log to look at.
  */
-type FilteredAction = Exclude<AuditAction, `user.${string}` | "organization.deleted">;
+type FilteredAction = Exclude<
+  AuditAction,
+  `user.${string}` | `service_key.${string}` | "organization.deleted"
+>;
 
 const FILTER_LABELS: Record<FilteredAction, string> = {
   "member.added": "Members joined or added",
@@ -52,6 +54,8 @@ const FILTER_LABELS: Record<FilteredAction, string> = {
   "workspace.deleted": "Workspaces deleted",
   "organization.created": "Organisation created",
   "organization.renamed": "Organisation renamed",
+  "api_key.created": "API keys created",
+  "api_key.revoked": "API keys revoked",
 };
 
 /** The filter's groups: every action of a prefix, then each of them. */
@@ -61,6 +65,7 @@ const GROUPS: { label: string; prefix: string; every: string }[] = [
   { label: "Invitations", prefix: "invitation", every: "Every invitation change" },
   { label: "Workspaces", prefix: "workspace", every: "Every workspace change" },
   { label: "Organisation", prefix: "organization", every: "Every organisation change" },
+  { label: "API keys", prefix: "api_key", every: "Every API key change" },
 ];
 
 /** The known actions, grouped as the filter offers them. `value` is the API's `action` query. */
@@ -174,6 +179,11 @@ const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
     `${actor} removed ${target()} (${role("role")}) from ${workspace(data.workspaceId)}`,
 
   "invitation.created": ({ actor, data, workspace }) => describeInvitation(actor, data, workspace),
+  "api_key.created": ({ actor, text, role }) =>
+    `${actor} created the API key ${text("name") ?? ""} acting as ${role("role")}`,
+  "api_key.revoked": ({ actor, text }) => `${actor} revoked the API key ${text("name") ?? ""}`,
+  "service_key.created": ({ actor, text }) => `${actor} created the service key ${text("name") ?? ""}`,
+  "service_key.revoked": ({ actor, text }) => `${actor} revoked the service key ${text("name") ?? ""}`,
   "invitation.resent": ({ actor, text }) =>
     text("delivery") === "link"
       ? `${actor} renewed an invite link`
