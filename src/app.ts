@@ -13,6 +13,7 @@ import { auditRoutes, auditSchemas } from "./audit/routes.js";
 import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
 import type { Database } from "./db/index.js";
+import { EventBus } from "./events/bus.js";
 import { registerApiDocs } from "./http/api-docs.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
@@ -162,6 +163,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     onSent: () => mailMetrics.sent.inc(),
     onFailure: () => mailMetrics.failures.inc(),
   });
+  const events = new EventBus(database, config.events.pollMs, logger);
+  await events.start();
   const services: Services = {
     config,
     catalogue,
@@ -169,6 +172,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     pool: database.pool,
     limiter: new RateLimiter(database.db),
     wakeMail: () => mailWorker.wake(),
+    events,
+    wakeEvents: () => events.wake(),
   };
 
   await fastify.register(cookie);
@@ -273,7 +278,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     registry,
     async close() {
       for (const t of timers) clearInterval(t);
-      await Promise.all([fastify.close(), mailWorker.stop()]);
+      await Promise.all([fastify.close(), mailWorker.stop(), events.stop()]);
       await transport.close();
     },
   };

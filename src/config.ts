@@ -65,6 +65,14 @@ export interface Config {
     /** Sent and failed mail is deleted this many days after it was written. */
     retentionDays: number;
   };
+  events: {
+    /** The feed and the streams resume from a cursor this many days old at most (docs/events.md). */
+    retentionDays: number;
+    /** The floor under LISTEN/NOTIFY: readers look again at least this often. */
+    pollMs: number;
+    /** A stream sends a comment line at least this often. */
+    heartbeatMs: number;
+  };
   rateLimits: RateLimits;
 }
 
@@ -247,6 +255,11 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: int("MAIL_LEASE_MS", 120_000, 1000, 86_400_000),
       worker: bool("MAIL_WORKER", true),
       retentionDays: int("MAIL_RETENTION_DAYS", 90, 1, 3650),
+    },
+    events: {
+      retentionDays: int("EVENTS_RETENTION_DAYS", 30, 1, 3650),
+      pollMs: int("EVENTS_POLL_MS", 1000, 10, 60_000),
+      heartbeatMs: int("EVENTS_HEARTBEAT_MS", 15_000, 100, 60_000),
     },
     rateLimits: {
       loginAccount: limit("RATE_LIMIT_LOGIN_ACCOUNT", "10/15m"),

@@ -5,6 +5,7 @@ import type { Catalogue } from "./access/catalogue.js";
 import type { Config } from "./config.js";
 import type { RateLimiter } from "./core/rate-limit.js";
 import type { Db } from "./db/index.js";
+import type { EventBus } from "./events/bus.js";
 
 export interface Services {
   config: Config;
@@ -15,4 +16,7 @@ export interface Services {
   limiter: RateLimiter;
   /** Tells this server's mail worker that a transaction has just committed mail. */
   wakeMail(): void;
+  /** This server's event readers' wake-up (events/bus.ts). */
+  events: EventBus;
+  wakeEvents(): void;
 }

@@ -1,7 +1,11 @@
 // The audit trail: append-only, written in the transaction of the change it records (rule 14).
 // The actor's name is copied at that moment so the event keeps it after the person is gone.
+import { sql } from "kysely";
 import { newId } from "../db/ids.js";
 import type { Tx } from "../db/index.js";
+import { noteEventWritten } from "../db/transaction.js";
+import { EVENTS_CHANNEL } from "../events/bus.js";
+import { type PublicEvent, publicEvent } from "../events/public.js";
 import type { ActorType } from "./actions.js";
 import type { AuditEvent } from "./events.js";
 
@@ -18,8 +22,15 @@ export function actorType(actor: Actor): ActorType {
   return actor.type ?? (actor.id ? "user" : "system");
 }
 
-export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Promise<void> {
-  await tx
+/**
+ * Writes the change's event (rule 14; docs/events.md): the audit row, which is also the feed's
+ * and the webhooks' event. The first event of a transaction also sends the feed's NOTIFY, which
+ * PostgreSQL delivers to every server's listener when — and only if — the transaction commits.
+ * Answers the event as the outside sees it.
+ */
+export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Promise<PublicEvent> {
+  if (noteEventWritten(tx)) await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(tx);
+  const row = await tx
     .insertInto("audit_events")
     .values({
       id: newId("evt"),
@@ -33,5 +44,18 @@ export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Prom
       data: JSON.stringify(event.data ?? {}),
       ip: actor.ip,
     })
-    .execute();
+    .returning([
+      "id",
+      "org_id",
+      "at",
+      "actor_type",
+      "actor_id",
+      "actor_name",
+      "action",
+      "target_type",
+      "target_id",
+      "data",
+    ])
+    .executeTakeFirstOrThrow();
+  return publicEvent(row);
 }

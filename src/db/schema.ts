@@ -97,6 +97,9 @@ export interface AuditEventsTable {
   data: Json;
   ip: string | null;
   actor_type: ColumnType<ActorType, ActorType | undefined, never>;
+  /** The writing transaction's id (xid8, as text) and the order within it: the feed's order (0010). */
+  xid: ColumnType<string, never, never>;
+  seq: ColumnType<string, never, never>;
 }
 
 export interface RateLimitsTable {

@@ -9,25 +9,41 @@
 import type { Db, Tx } from "./index.js";
 
 const queuedMail = new WeakSet<object>();
+const wroteEvents = new WeakSet<object>();
 
 /** Marks `tx` as holding new mail: the worker is woken when it commits. Called by the outbox. */
 export function noteMailQueued(tx: object): void {
   queuedMail.add(tx);
 }
 
+/**
+ * Marks `tx` as holding events: this server's event streams are woken when it commits (other
+ * servers hear the NOTIFY that recordAudit sends). True the first time for a transaction.
+ */
+export function noteEventWritten(tx: object): boolean {
+  if (wroteEvents.has(tx)) return false;
+  wroteEvents.add(tx);
+  return true;
+}
+
 export interface TransactionServices {
   db: Db;
   /** Tells this server's mail worker that mail has just been committed. */
   wakeMail(): void;
+  /** Tells this server's event streams (and webhook worker) that events have just been committed. */
+  wakeEvents?(): void;
 }
 
 export async function transact<T>(services: TransactionServices, work: (tx: Tx) => Promise<T>): Promise<T> {
   let mailCommitted = false;
+  let eventsCommitted = false;
   const result = await services.db.transaction().execute(async (tx) => {
     const value = await work(tx);
     mailCommitted = queuedMail.has(tx);
+    eventsCommitted = wroteEvents.has(tx);
     return value;
   });
   if (mailCommitted) services.wakeMail();
+  if (eventsCommitted) services.wakeEvents?.();
   return result;
 }

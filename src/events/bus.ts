@@ -1,0 +1,94 @@
+// Tells this server's event readers (the streams, the webhook worker) that events may have been
+// committed: at once for this server's own commits (transact → wake), through PostgreSQL's
+// LISTEN/NOTIFY for every other server's (recordAudit sends the NOTIFY inside the transaction,
+// so it is delivered at commit and never for a rollback), and by a poll as the floor — a lost
+// connection or an event held back behind a longer transaction (feed.ts) is caught within one
+// poll. The table is the truth: a wake only says "read again".
+import pg from "pg";
+import type { Database } from "../db/index.js";
+
+export const EVENTS_CHANNEL = "rollcall_events";
+
+type Listener = () => void;
+
+export interface EventBusLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export class EventBus {
+  private readonly listeners = new Set<Listener>();
+  private client: pg.Client | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private reconnect: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly database: Pick<Database, "kind" | "pool">,
+    private readonly pollMs: number,
+    private readonly logger: EventBusLogger,
+  ) {}
+
+  /** Calls `listener` at each wake; answers the function that stops it. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  /** Events may have committed: every listener reads again (on the next turn of the loop). */
+  wake(): void {
+    if (this.listeners.size === 0) return;
+    setImmediate(() => {
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.poll = setInterval(() => this.wake(), this.pollMs);
+    this.poll.unref();
+    if (this.database.kind === "postgres") await this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poll) clearInterval(this.poll);
+    if (this.reconnect) clearTimeout(this.reconnect);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** One connection of its own, LISTENing; made again a second after it is lost. */
+  private async listen(): Promise<void> {
+    const { connectionString } = this.database.pool.options;
+    const client = new pg.Client({ connectionString, keepAlive: true, application_name: "rollcall-events" });
+    const retry = (err: Error) => {
+      if (this.client !== client) return;
+      this.client = null;
+      client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.logger.warn(
+        { error: err.message },
+        "event notifications lost; listening again in 1 s (polling meanwhile)",
+      );
+      this.reconnect = setTimeout(() => {
+        this.listen().catch(() => undefined);
+      }, 1000);
+      this.reconnect.unref();
+    };
+    client.on("error", retry);
+    client.on("notification", () => this.wake());
+    this.client = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      // Whatever committed while there was no listener is read now.
+      this.wake();
+    } catch (err) {
+      retry(err as Error);
+    }
+  }
+}
