@@ -30,6 +30,11 @@ export const AUDIT_ACTIONS = [
   // apikeys/
   "api_key.created",
   "api_key.revoked",
+  // webhooks/
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
   // apikeys/service-keys.ts (no organisation)
   "service_key.created",
   "service_key.revoked",

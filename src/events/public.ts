@@ -18,6 +18,50 @@ export interface PublicEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * Every public event type: each audit action as publicType names it (organization.renamed is
+ * organization.updated; invitation.withdrawn is a cancelled invitation its inviter could no longer
+ * make), and `webhook.test`, which only POST …/webhooks/{id}/test sends. A webhook's `types` are
+ * chosen from this list; a test (events.test.ts) keeps it whole.
+ */
+export const EVENT_TYPES = [
+  "organization.created",
+  "organization.updated",
+  "organization.deleted",
+  "member.added",
+  "member.role_changed",
+  "member.removed",
+  "member.left",
+  "workspace.created",
+  "workspace.updated",
+  "workspace.deleted",
+  "workspace_member.added",
+  "workspace_member.role_changed",
+  "workspace_member.removed",
+  "invitation.created",
+  "invitation.resent",
+  "invitation.cancelled",
+  "invitation.withdrawn",
+  "invitation.accepted",
+  "invitation.declined",
+  "api_key.created",
+  "api_key.revoked",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
+  "webhook.test",
+  "service_key.created",
+  "service_key.revoked",
+  "user.signed_up",
+  "user.updated",
+  "user.password_changed",
+  "user.password_reset_requested",
+  "user.password_reset",
+  "user.address_conflict",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
 /** The columns of an audit row that make its public event. */
 export interface EventRow {
   id: string;
