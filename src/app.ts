@@ -14,6 +14,7 @@ import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
 import type { Database } from "./db/index.js";
 import { EventBus } from "./events/bus.js";
+import { eventRoutes, eventSchemas } from "./events/routes.js";
 import { registerApiDocs } from "./http/api-docs.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
@@ -215,6 +216,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     ...auditSchemas,
     ...invitationSchemas,
     ...apiKeySchemas,
+    ...eventSchemas,
   ]) {
     fastify.addSchema(schema);
   }
@@ -249,6 +251,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await invitationManagementRoutes(scope, services);
     await invitationJoinRoutes(scope, services);
     await apiKeyRoutes(scope, services);
+    await eventRoutes(scope, services);
     await registerApiDocs(scope);
     await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
   });

@@ -136,6 +136,11 @@ interface Parts {
 }
 
 /** One sentence for each action the server records: a missing one does not compile. */
+/** "the API key CI deploys", or "an API key" when the event kept no name. */
+function keyName(kind: string, name: string | undefined): string {
+  return name ? `the ${kind} ${name}` : `an ${kind}`;
+}
+
 const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   "organization.created": ({ actor, text, org }) =>
     `${actor} created the organisation ${text("name") ?? org}`,
@@ -180,10 +185,10 @@ const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
 
   "invitation.created": ({ actor, data, workspace }) => describeInvitation(actor, data, workspace),
   "api_key.created": ({ actor, text, role }) =>
-    `${actor} created the API key ${text("name") ?? ""} acting as ${role("role")}`,
-  "api_key.revoked": ({ actor, text }) => `${actor} revoked the API key ${text("name") ?? ""}`,
-  "service_key.created": ({ actor, text }) => `${actor} created the service key ${text("name") ?? ""}`,
-  "service_key.revoked": ({ actor, text }) => `${actor} revoked the service key ${text("name") ?? ""}`,
+    `${actor} created ${keyName("API key", text("name"))} acting as ${role("role")}`,
+  "api_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("API key", text("name"))}`,
+  "service_key.created": ({ actor, text }) => `${actor} created ${keyName("service key", text("name"))}`,
+  "service_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("service key", text("name"))}`,
   "invitation.resent": ({ actor, text }) =>
     text("delivery") === "link"
       ? `${actor} renewed an invite link`
