@@ -30,6 +30,9 @@ export const AUDIT_ACTIONS = [
   // apikeys/
   "api_key.created",
   "api_key.revoked",
+  // sessions/ (no organisation)
+  "session.revoked",
+  "user.sessions_revoked",
   // apikeys/service-keys.ts (no organisation)
   "service_key.created",
   "service_key.revoked",

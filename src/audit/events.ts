@@ -94,6 +94,8 @@ export interface AuditEventTypes {
     };
   };
   "api_key.revoked": { target: "api_key"; data: { name: string; role: string } };
+  "session.revoked": { target: "session"; data: { userId: string } };
+  "user.sessions_revoked": { target: "user"; data: { exceptSessionId: string | null; count: number } };
   "service_key.created": { target: "service_key"; data: { name: string } };
   "service_key.revoked": { target: "service_key"; data: { name: string } };
 }

@@ -46,6 +46,7 @@ const ID_OF_TARGET: Record<string, string> = {
   api_key: "apiKeyId",
   webhook: "webhookId",
   service_key: "serviceKeyId",
+  session: "sessionId",
 };
 
 /** Roles before and after, by the membership actions' data (role, or from and to). */

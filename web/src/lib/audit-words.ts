@@ -33,7 +33,7 @@ export type AuditAction = components["schemas"]["AuditAction"];
  */
 type FilteredAction = Exclude<
   AuditAction,
-  `user.${string}` | `service_key.${string}` | "organization.deleted"
+  `user.${string}` | `service_key.${string}` | `session.${string}` | "organization.deleted"
 >;
 
 const FILTER_LABELS: Record<FilteredAction, string> = {
@@ -187,6 +187,9 @@ const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   "api_key.created": ({ actor, text, role }) =>
     `${actor} created ${keyName("API key", text("name"))} acting as ${role("role")}`,
   "api_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("API key", text("name"))}`,
+  "session.revoked": ({ actor }) => `${actor} logged out a device`,
+  "user.sessions_revoked": ({ actor, data }) =>
+    data.exceptSessionId ? `${actor} logged out their other devices` : `${actor} logged out every device`,
   "service_key.created": ({ actor, text }) => `${actor} created ${keyName("service key", text("name"))}`,
   "service_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("service key", text("name"))}`,
   "invitation.resent": ({ actor, text }) =>
