@@ -136,7 +136,7 @@ describe("the feed", () => {
     const expired = await feed(org, `?after=${first.cursor}`);
     assert.equal(expired.status, 410);
     assert.equal(expired.json.code, "cursor_expired");
-    for (const junk of ["abc", "1.2.3", "-1.5"]) {
+    for (const junk of ["abc", "1.2.3", "-1.5", "99999999999999999999.1", "1.9999999999999999999"]) {
       const res = await feed(org, `?after=${encodeURIComponent(junk)}`);
       assert.equal(res.status, 400, junk);
     }

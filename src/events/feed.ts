@@ -19,6 +19,8 @@ export interface Cursor {
 const START: Cursor = { xid: "0", seq: "0" };
 
 const CURSOR = /^(\d{1,20})\.(\d{1,19})$/;
+const XID8_MAX = 2n ** 64n - 1n;
+const BIGINT_MAX = 2n ** 63n - 1n;
 
 export function encodeCursor(c: Cursor): string {
   return `${c.xid}.${c.seq}`;
@@ -27,7 +29,10 @@ export function encodeCursor(c: Cursor): string {
 /** The cursor a client gave, or a 400 naming `field`. */
 export function decodeCursor(raw: string, field = "after"): Cursor {
   const m = CURSOR.exec(raw);
-  if (!m?.[1] || !m[2]) throw fieldError(field, "is not a cursor this feed gave");
+  // Within xid8's and bigint's ranges, so that no cursor reaches PostgreSQL as an error.
+  if (!m?.[1] || !m[2] || BigInt(m[1]) > XID8_MAX || BigInt(m[2]) > BIGINT_MAX) {
+    throw fieldError(field, "is not a cursor this feed gave");
+  }
   return { xid: m[1], seq: m[2] };
 }
 
