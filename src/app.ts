@@ -15,6 +15,7 @@ import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
 import type { Database } from "./db/index.js";
 import { EventBus } from "./events/bus.js";
+import { eventRoutes, eventSchemas } from "./events/routes.js";
 import { registerApiDocs } from "./http/api-docs.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
 import { registerGuard } from "./http/guard.js";
@@ -231,6 +232,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     ...invitationSchemas,
     ...apiKeySchemas,
     ...webhookSchemas,
+    ...eventSchemas,
   ]) {
     fastify.addSchema(schema);
   }
@@ -266,6 +268,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await invitationJoinRoutes(scope, services);
     await apiKeyRoutes(scope, services);
     await webhookRoutes(scope, services);
+    await eventRoutes(scope, services);
     await registerApiDocs(scope);
     await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
   });

@@ -72,6 +72,8 @@ export interface Config {
     pollMs: number;
     /** A stream sends a comment line at least this often. */
     heartbeatMs: number;
+    /** A stream whose reader has not taken a batch for this long is cut off (it resumes from its cursor). */
+    stallMs: number;
   };
   webhooks: {
     /** `WEBHOOK_ALLOW_HTTP`: endpoints may be http://, not only https://. */
@@ -280,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: int("EVENTS_RETENTION_DAYS", 30, 1, 3650),
       pollMs: int("EVENTS_POLL_MS", 1000, 10, 60_000),
       heartbeatMs: int("EVENTS_HEARTBEAT_MS", 15_000, 100, 60_000),
+      stallMs: int("EVENTS_STALL_MS", 30_000, 100, 600_000),
     },
     webhooks: {
       allowHttp: bool("WEBHOOK_ALLOW_HTTP", false),

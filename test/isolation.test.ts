@@ -12,6 +12,8 @@ let b: SignedUp & { orgId: string; workspaceId: string };
 let bMember: SignedUp;
 /** An invitation of B's, pending, for the :id of /api/v1/invitations/... routes. */
 let bInvitationId: string;
+let bApiKeyId: string;
+let aApiKeyId: string;
 
 async function tenant(name: string) {
   const u = await buildUser(t, { name, organizationName: `${name} Org` });
@@ -45,6 +47,18 @@ before(async () => {
   });
   assert.equal(invitation.status, 201, invitation.text);
   bInvitationId = invitation.json.invitation.id;
+  const key = await t.request("POST", `/api/v1/orgs/${b.orgId}/api-keys`, {
+    token: b.token,
+    body: { name: "B's key", role: "member" },
+  });
+  assert.equal(key.status, 201, key.text);
+  bApiKeyId = key.json.apiKey.id;
+  const own = await t.request("POST", `/api/v1/orgs/${a.orgId}/api-keys`, {
+    token: a.token,
+    body: { name: "A's key", role: "member" },
+  });
+  assert.equal(own.status, 201, own.text);
+  aApiKeyId = own.json.apiKey.id;
 });
 after(async () => {
   await t.close();
@@ -60,7 +74,9 @@ function values(url: string): Record<string, { own: string; theirs: string; none
       ? { own: a.sessionId, theirs: bMember.sessionId, none: "ses_00000000000000000000000000" }
       : url.startsWith("/api/v1/invitations/")
         ? { own: "", theirs: bInvitationId, none: "inv_00000000000000000000000000" }
-        : { own: "", theirs: "", none: "" },
+        : url.includes("/api-keys/")
+          ? { own: aApiKeyId, theirs: bApiKeyId, none: "key_00000000000000000000000000" }
+          : { own: "", theirs: "", none: "" },
   };
 }
 

@@ -10,6 +10,7 @@ import { buildUser, type SignedUp, type TestApp, testApp } from "./helpers/app.j
 // docs/roles.md, written out by hand: the test fails if the catalogue drifts from the document.
 const ORG = {
   owner: [
+    "org.apikeys",
     "org.billing",
     "org.integrations",
     "org.owners",
@@ -18,7 +19,7 @@ const ORG = {
     "org.users",
     "org.workspaces",
   ],
-  admin: ["org.read", "org.settings", "org.users", "org.workspaces"],
+  admin: ["org.apikeys", "org.read", "org.settings", "org.users", "org.workspaces"],
   member: ["org.read"],
 };
 const WS = {

@@ -1,9 +1,9 @@
 // Log-in, password change and password reset: rules 10–12 and 14, docs/rules.md (sign-up: signup.ts).
 // Every change commits together with its audit event and its mail, or not at all.
-import { recordAudit } from "../audit/operations.js";
+import { type Actor, recordAudit } from "../audit/operations.js";
 import { AppError, fieldError } from "../core/errors.js";
 import { emailKey } from "../core/rate-limit.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import type { UserRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
 import { canonicalEmail } from "../email.js";
@@ -97,7 +97,13 @@ export async function changePassword(
   await transact(services, async (tx) => {
     // Locked as a reset confirmation locks it, so that the two never interleave.
     await tx.selectFrom("users").select("id").where("id", "=", actor.user.id).forNoKeyUpdate().execute();
-    await replacePassword(tx, actor.user.id, passwordHash, actor.sessionId);
+    await replacePassword(
+      tx,
+      { id: actor.user.id, name: actor.user.name, ip: actor.ip },
+      actor.user.id,
+      passwordHash,
+      actor.sessionId,
+    );
     await recordAudit(
       tx,
       { id: actor.user.id, name: actor.user.name, ip: actor.ip },
@@ -215,7 +221,7 @@ export async function confirmPasswordReset(
       .where("expires_at", ">", new Date())
       .executeTakeFirst();
     if (used.numUpdatedRows === 0n) throw invalid();
-    await replacePassword(tx, user.id, passwordHash);
+    await replacePassword(tx, { id: user.id, name: user.name, ip: device.ip }, user.id, passwordHash);
     await recordAudit(
       tx,
       { id: user.id, name: user.name, ip: device.ip },
@@ -234,7 +240,8 @@ export async function confirmPasswordReset(
  * before the change must not undo it), and ends every session but `keepSessionId` (rule 10).
  */
 async function replacePassword(
-  tx: Queryable,
+  tx: Tx,
+  actor: Actor,
   userId: string,
   passwordHash: string,
   keepSessionId?: string,
@@ -251,7 +258,7 @@ async function replacePassword(
     .where("user_id", "=", userId)
     .where("used_at", "is", null)
     .execute();
-  await revokeSessions(tx, userId, keepSessionId);
+  await revokeSessions(tx, actor, userId, keepSessionId);
 }
 
 export async function updateProfile(

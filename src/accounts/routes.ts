@@ -2,7 +2,8 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { clearSessionCookie, device, requireAuth, setSessionCookie } from "../http/guard.js";
+import { transact } from "../db/transaction.js";
+import { actorOf, clearSessionCookie, device, requireAuth, setSessionCookie } from "../http/guard.js";
 import {
   Email,
   Empty,
@@ -137,7 +138,7 @@ export async function accountRoutes(fastify: FastifyInstance, services: Services
     },
     async (request, reply) => {
       const { session, user } = requireAuth(request);
-      await revokeSession(services.db, user.id, session.id);
+      await transact(services, (tx) => revokeSession(tx, actorOf(request), user.id, session.id));
       clearSessionCookie(reply, config);
       return sendEmpty(reply, 204);
     },

@@ -35,6 +35,9 @@ export const AUDIT_ACTIONS = [
   "webhook.updated",
   "webhook.deleted",
   "webhook.secret_rotated",
+  // sessions/ (no organisation)
+  "session.revoked",
+  "user.sessions_revoked",
   // apikeys/service-keys.ts (no organisation)
   "service_key.created",
   "service_key.revoked",

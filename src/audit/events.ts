@@ -105,6 +105,8 @@ export interface AuditEventTypes {
   };
   "webhook.deleted": { target: "webhook"; data: { url: string } };
   "webhook.secret_rotated": { target: "webhook"; data: { url: string; previousSecretExpiresAt: string } };
+  "session.revoked": { target: "session"; data: { userId: string } };
+  "user.sessions_revoked": { target: "user"; data: { exceptSessionId: string | null; count: number } };
   "service_key.created": { target: "service_key"; data: { name: string } };
   "service_key.revoked": { target: "service_key"; data: { name: string } };
 }

@@ -48,6 +48,7 @@ const REGISTRY = {
   invitation_cancelled: { status: 410, title: "This invitation was cancelled" },
   invitation_declined: { status: 410, title: "This invitation was declined" },
   invitation_expired: { status: 410, title: "This invitation has expired" },
+  cursor_expired: { status: 410, title: "The cursor is older than the events kept for resuming" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict with the current state" },
   payload_too_large: { status: 413, title: "The request body is too large" },

@@ -53,6 +53,8 @@ export const EVENT_TYPES = [
   "webhook.test",
   "service_key.created",
   "service_key.revoked",
+  "session.revoked",
+  "user.sessions_revoked",
   "user.signed_up",
   "user.updated",
   "user.password_changed",
@@ -90,6 +92,7 @@ const ID_OF_TARGET: Record<string, string> = {
   api_key: "apiKeyId",
   webhook: "webhookId",
   service_key: "serviceKeyId",
+  session: "sessionId",
 };
 
 /** Roles before and after, by the membership actions' data (role, or from and to). */

@@ -3,9 +3,10 @@
 // last_seen_at, which is written at most once a minute; the absolute lifetime counts from
 // creation. Checking a token on each request is resolve.ts.
 import { sql } from "kysely";
+import { type Actor, recordAudit } from "../audit/operations.js";
 import type { Config } from "../config.js";
 import { newId } from "../db/ids.js";
-import type { Queryable } from "../db/index.js";
+import type { Queryable, Tx } from "../db/index.js";
 import type { SessionRow } from "../db/schema.js";
 import { newSecret, sha256 } from "../tokens.js";
 
@@ -76,22 +77,53 @@ export async function listSessions(
     .execute();
 }
 
-/** Ends one of the user's sessions; false when the user has no such session. */
-export async function revokeSession(db: Queryable, userId: string, sessionId: string): Promise<boolean> {
-  const res = await db
+/**
+ * Ends one of the user's sessions, with its event (`session.revoked`, for the host products that
+ * verify sessions: docs/events.md); false when the user has no such session.
+ */
+export async function revokeSession(
+  tx: Tx,
+  actor: Actor,
+  userId: string,
+  sessionId: string,
+): Promise<boolean> {
+  const res = await tx
     .deleteFrom("sessions")
     .where("id", "=", sessionId)
     .where("user_id", "=", userId)
     .executeTakeFirst();
-  return res.numDeletedRows > 0n;
+  if (res.numDeletedRows === 0n) return false;
+  await recordAudit(tx, actor, {
+    orgId: null,
+    action: "session.revoked",
+    targetType: "session",
+    targetId: sessionId,
+    data: { userId },
+  });
+  return true;
 }
 
-/** Ends every session of the user, or every one but `exceptId`. */
-export async function revokeSessions(db: Queryable, userId: string, exceptId?: string): Promise<number> {
-  let q = db.deleteFrom("sessions").where("user_id", "=", userId);
+/** Ends every session of the user, or every one but `exceptId`, with one `user.sessions_revoked`. */
+export async function revokeSessions(
+  tx: Tx,
+  actor: Actor,
+  userId: string,
+  exceptId?: string,
+): Promise<number> {
+  let q = tx.deleteFrom("sessions").where("user_id", "=", userId);
   if (exceptId) q = q.where("id", "<>", exceptId);
   const res = await q.executeTakeFirst();
-  return Number(res.numDeletedRows);
+  const count = Number(res.numDeletedRows);
+  if (count > 0) {
+    await recordAudit(tx, actor, {
+      orgId: null,
+      action: "user.sessions_revoked",
+      targetType: "user",
+      targetId: userId,
+      data: { exceptSessionId: exceptId ?? null, count },
+    });
+  }
+  return count;
 }
 
 export async function pruneExpiredSessions(db: Queryable, policy: SessionPolicy): Promise<number> {

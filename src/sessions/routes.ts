@@ -4,7 +4,8 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { AppError } from "../core/errors.js";
 import { decodeCursor, page } from "../core/paging.js";
-import { clearSessionCookie, requireAuth, requireServiceKey } from "../http/guard.js";
+import { transact } from "../db/transaction.js";
+import { actorOf, clearSessionCookie, requireAuth, requireServiceKey } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { listSessions, revokeSession, revokeSessions, sessionExpiry } from "./operations.js";
@@ -124,8 +125,11 @@ export async function sessionRoutes(fastify: FastifyInstance, services: Services
     },
     async (request, reply) => {
       const auth = requireAuth(request);
+      const revoked = await transact(services, (tx) =>
+        revokeSession(tx, actorOf(request), auth.user.id, request.params.id),
+      );
       // Another person's session answers exactly like one that does not exist.
-      if (!(await revokeSession(services.db, auth.user.id, request.params.id))) {
+      if (!revoked) {
         throw new AppError("session_not_found", "You have no session with this id.");
       }
       if (request.params.id === auth.session.id) clearSessionCookie(reply, config);
@@ -148,7 +152,7 @@ export async function sessionRoutes(fastify: FastifyInstance, services: Services
     async (request, reply) => {
       const auth = requireAuth(request);
       const keep = request.query.except === "current" ? auth.session.id : undefined;
-      await revokeSessions(services.db, auth.user.id, keep);
+      await transact(services, (tx) => revokeSessions(tx, actorOf(request), auth.user.id, keep));
       if (!keep) clearSessionCookie(reply, config);
       return sendEmpty(reply, 204);
     },

@@ -294,6 +294,29 @@ const cases: [string, AuditEventLike, string][] = [
     "An operator (rollcall migrate) took kim@example.org from Dan Joiner: another account has the same address",
   ],
   [
+    "api_key.created",
+    event(
+      "api_key.created",
+      { name: "CI deploys", role: "member", workspaces: [], expiresAt: null },
+      { targetType: "api_key" },
+    ),
+    "Alice Example created the API key CI deploys acting as Member",
+  ],
+  [
+    "api_key.revoked",
+    event("api_key.revoked", { name: "CI deploys", role: "member" }, { targetType: "api_key" }),
+    "Alice Example revoked the API key CI deploys",
+  ],
+  [
+    "service_key.created (the operator)",
+    event(
+      "service_key.created",
+      { name: "web" },
+      { actorId: null, actorName: "rollcall service-key", targetType: "service_key" },
+    ),
+    "An operator (rollcall service-key) created the service key web",
+  ],
+  [
     "an action this console does not know",
     event("billing.plan_changed", { plan: "pro" }),
     "Alice Example: billing plan changed",
@@ -316,9 +339,15 @@ test("audit words: every action the server records has its own sentence", () => 
     assert.notEqual(sentence, fallback, `${action} falls back to the readable action`);
     assert.ok(!sentence.includes("undefined") && !sentence.includes("null"), `${action}: ${sentence}`);
   }
-  // Every organisation-level action is offered by the filter (user.* events belong to no organisation).
+  // Every organisation-level action is offered by the filter (user.* and service_key.* events
+  // belong to no organisation).
   const offered = new Set(ACTION_GROUPS.flatMap((g) => g.options.map((o) => o.value)));
-  for (const action of AUDIT_ACTIONS.filter((a) => !a.startsWith("user.") && a !== "organization.deleted")) {
+  const orgLevel = (a: string) =>
+    !a.startsWith("user.") &&
+    !a.startsWith("service_key.") &&
+    !a.startsWith("session.") &&
+    a !== "organization.deleted";
+  for (const action of AUDIT_ACTIONS.filter(orgLevel)) {
     assert.ok(offered.has(action), `the action filter offers ${action}`);
   }
   // And nothing else, but the prefixes.

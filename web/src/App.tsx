@@ -14,6 +14,7 @@ import { SignUpPage } from "./pages/auth/SignUp";
 import { CreateOrganizationPage } from "./pages/CreateOrganization";
 import { DevicesPage } from "./pages/Devices";
 import { HomePage } from "./pages/Home";
+import { ApiKeysPage } from "./pages/org/ApiKeys";
 import { AuditLogPage } from "./pages/org/AuditLog";
 import { OrgHomePage } from "./pages/org/OrgHome";
 import { OrgMembersPage } from "./pages/org/OrgMembers";
@@ -45,6 +46,7 @@ export function App() {
         <Route path="/orgs/:orgId" element={<OrgHomePage />} />
         <Route path="/orgs/:orgId/members" element={<OrgMembersPage />} />
         <Route path="/orgs/:orgId/audit" element={<AuditLogPage />} />
+        <Route path="/orgs/:orgId/api-keys" element={<ApiKeysPage />} />
         <Route path="/orgs/:orgId/settings" element={<OrgSettingsPage />} />
         <Route path="/orgs/:orgId/workspaces/:wsId" element={<WorkspaceHomePage />} />
         <Route path="/orgs/:orgId/workspaces/:wsId/users" element={<WorkspaceUsersPage />} />

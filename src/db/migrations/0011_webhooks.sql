@@ -48,7 +48,9 @@ CREATE TABLE webhook_deliveries (
   last_attempt_at  timestamptz,
   response_status  integer,
   error            text,
-  created_at       timestamptz NOT NULL DEFAULT now(),
+  -- The clock, not the transaction's start: the deliveries of one transaction's events are
+  -- listed in the order they were written.
+  created_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
   UNIQUE (endpoint_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (status, next_attempt_at);

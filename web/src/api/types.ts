@@ -14,4 +14,6 @@ export type WorkspaceMember = Answer<"/api/v1/workspaces/{ws}/members", "get">["
 export type Invitation = Answer<"/api/v1/orgs/{org}/invitations", "get">["items"][number];
 export type InvitationLookup = Answer<"/api/v1/invitations/lookup", "get">;
 export type DeviceSession = Answer<"/api/v1/me/sessions", "get">["items"][number];
+export type ApiKey = Answer<"/api/v1/orgs/{org}/api-keys", "get">["items"][number];
+export type CreatedApiKey = Answer<"/api/v1/orgs/{org}/api-keys", "post">;
 export type AuditEvent = Answer<"/api/v1/orgs/{org}/audit", "get">["items"][number];

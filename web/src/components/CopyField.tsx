@@ -1,4 +1,4 @@
-// A read-only value (an invitation link) with a Copy button that says when it has copied.
+// A read-only value (an invitation link, an API key) with a Copy button that says when it has copied.
 import { useId, useRef, useState } from "react";
 import { Button } from "./Button";
 import { Icon } from "./Icon";
@@ -28,7 +28,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
         </Button>
       </div>
       <p className="visually-hidden" aria-live="polite">
-        {copied ? "Link copied to the clipboard" : ""}
+        {copied ? `${label} copied to the clipboard` : ""}
       </p>
     </div>
   );

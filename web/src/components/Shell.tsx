@@ -166,6 +166,7 @@ function SideNav({ orgId, wsId }: { orgId: string; wsId: string | undefined }) {
   const me = useMe();
   const canOrgUsers = hasPermission(org.data, "org.users");
   const canOrgSettings = hasPermission(org.data, "org.settings");
+  const canApiKeys = hasPermission(org.data, "org.apikeys");
   const wsPermissions = ws.data;
   const base = `/orgs/${orgId}`;
   return (
@@ -185,6 +186,11 @@ function SideNav({ orgId, wsId }: { orgId: string; wsId: string | undefined }) {
         {canOrgUsers && (
           <NavLink to={`${base}/audit`} className="navlink">
             <Icon name="log" /> Audit log
+          </NavLink>
+        )}
+        {canApiKeys && (
+          <NavLink to={`${base}/api-keys`} className="navlink">
+            <Icon name="key" /> API keys
           </NavLink>
         )}
         {canOrgSettings && (

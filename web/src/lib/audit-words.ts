@@ -33,7 +33,7 @@ export type AuditAction = components["schemas"]["AuditAction"];
  */
 type FilteredAction = Exclude<
   AuditAction,
-  `user.${string}` | `service_key.${string}` | "organization.deleted"
+  `user.${string}` | `service_key.${string}` | `session.${string}` | "organization.deleted"
 >;
 
 const FILTER_LABELS: Record<FilteredAction, string> = {
@@ -146,6 +146,11 @@ interface Parts {
 }
 
 /** One sentence for each action the server records: a missing one does not compile. */
+/** "the API key CI deploys", or "an API key" when the event kept no name. */
+function keyName(kind: string, name: string | undefined): string {
+  return name ? `the ${kind} ${name}` : `an ${kind}`;
+}
+
 const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   "organization.created": ({ actor, text, org }) =>
     `${actor} created the organisation ${text("name") ?? org}`,
@@ -190,8 +195,8 @@ const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
 
   "invitation.created": ({ actor, data, workspace }) => describeInvitation(actor, data, workspace),
   "api_key.created": ({ actor, text, role }) =>
-    `${actor} created the API key ${text("name") ?? ""} acting as ${role("role")}`,
-  "api_key.revoked": ({ actor, text }) => `${actor} revoked the API key ${text("name") ?? ""}`,
+    `${actor} created ${keyName("API key", text("name"))} acting as ${role("role")}`,
+  "api_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("API key", text("name"))}`,
   "webhook.created": ({ actor, text }) => `${actor} added a webhook${forUrl(text("url"))}`,
   "webhook.updated": ({ actor, text }) =>
     text("reason")
@@ -200,8 +205,11 @@ const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   "webhook.deleted": ({ actor, text }) => `${actor} deleted the webhook${forUrl(text("url"))}`,
   "webhook.secret_rotated": ({ actor, text }) =>
     `${actor} rotated the secret of the webhook${forUrl(text("url"))}`,
-  "service_key.created": ({ actor, text }) => `${actor} created the service key ${text("name") ?? ""}`,
-  "service_key.revoked": ({ actor, text }) => `${actor} revoked the service key ${text("name") ?? ""}`,
+  "session.revoked": ({ actor }) => `${actor} logged out a device`,
+  "user.sessions_revoked": ({ actor, data }) =>
+    data.exceptSessionId ? `${actor} logged out their other devices` : `${actor} logged out every device`,
+  "service_key.created": ({ actor, text }) => `${actor} created ${keyName("service key", text("name"))}`,
+  "service_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("service key", text("name"))}`,
   "invitation.resent": ({ actor, text }) =>
     text("delivery") === "link"
       ? `${actor} renewed an invite link`

@@ -10,6 +10,7 @@ export const keys = {
   members: (orgId: string) => ["org", orgId, "members"] as const,
   orgInvitations: (orgId: string) => ["org", orgId, "invitations"] as const,
   audit: (orgId: string) => ["org", orgId, "audit"] as const,
+  apiKeys: (orgId: string) => ["org", orgId, "api-keys"] as const,
   workspace: (wsId: string) => ["ws", wsId] as const,
   workspaceMembers: (wsId: string) => ["ws", wsId, "members"] as const,
   workspaceInvitations: (wsId: string) => ["ws", wsId, "invitations"] as const,

@@ -2,10 +2,10 @@
 // e-mails. Access level (Owner only for owners), workspaces with roles (for members), expiry, and
 // for a link the number of people who may use it.
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useId, useRef, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { api, call } from "../../api/client";
 import type { Invitation, OrgDetail } from "../../api/types";
-import { Button, IconButton } from "../../components/Button";
+import { Button } from "../../components/Button";
 import { CopyField } from "../../components/CopyField";
 import { Dialog } from "../../components/Dialog";
 import { ChoiceList, FormError, SelectField, TextField } from "../../components/Field";
@@ -15,16 +15,11 @@ import { formatDateTime } from "../../lib/format";
 import { useAction } from "../../lib/forms";
 import { DEFAULT_EXPIRY, EXPIRY_OPTIONS } from "../../lib/options";
 import { hasPermission, keys, useWorkspaces } from "../../lib/places";
-import { ORG_ROLES, type OrgRole, roleLabel, WORKSPACE_ROLES, type WorkspaceRole } from "../../lib/roles";
+import { ORG_ROLES, type OrgRole, roleLabel } from "../../lib/roles";
 import { asSentence, refuseField } from "./problems";
+import { chosenGrants, type GrantRow, grantsProblem, WorkspaceGrants } from "./WorkspaceGrants";
 
 type Delivery = "link" | "email";
-
-interface GrantRow {
-  key: number;
-  workspaceId: string;
-  role: WorkspaceRole;
-}
 
 type Result =
   | { delivery: "link"; url: string; invitation: Invitation }
@@ -95,7 +90,6 @@ function InviteForm({
   const [grants, setGrants] = useState<GrantRow[]>([]);
   const [expiry, setExpiry] = useState(DEFAULT_EXPIRY);
   const [maxUses, setMaxUses] = useState("1");
-  const nextKey = useRef(1);
 
   const create = useAction(async () => {
     const uses = Number(maxUses);
@@ -103,14 +97,14 @@ function InviteForm({
       throw refuseField("email", "Enter the e-mail address to invite.");
     if (delivery === "link" && (!Number.isInteger(uses) || uses < 1 || uses > 1000))
       throw refuseField("maxUses", "Enter a whole number from 1 to 1000.");
-    const chosen = role === "member" ? grants.filter((g) => g.workspaceId) : [];
+    const chosen = role === "member" ? chosenGrants(grants) : [];
     const answer = await call(
       api.POST("/api/v1/orgs/{org}/invitations", {
         params: { path: { org: orgId } },
         body: {
           delivery,
           role,
-          workspaces: chosen.map((g) => ({ workspaceId: g.workspaceId, role: g.role })),
+          workspaces: chosen,
           expiresInHours: Number(expiry),
           ...(delivery === "email" ? { email: email.trim() } : { maxUses: uses }),
         },
@@ -134,16 +128,7 @@ function InviteForm({
     void create.run();
   };
 
-  const addRow = () => {
-    const taken = new Set(grants.map((g) => g.workspaceId));
-    const first = spaces.find((w) => !taken.has(w.id));
-    setGrants((rows) => [...rows, { key: nextKey.current++, workspaceId: first?.id ?? "", role: "editor" }]);
-  };
-  const updateRow = (key: number, change: Partial<GrantRow>) =>
-    setGrants((rows) => rows.map((r) => (r.key === key ? { ...r, ...change } : r)));
-  const removeRow = (key: number) => setGrants((rows) => rows.filter((r) => r.key !== key));
-
-  const grantErrors = create.error?.errors.filter((e) => e.field.startsWith("workspaces")) ?? [];
+  const grantError = grantsProblem(create.error);
 
   return (
     <form className="form" onSubmit={submit} noValidate>
@@ -176,43 +161,19 @@ function InviteForm({
         onChange={setRole}
         choices={ORG_ROLES.filter((r) => r.value !== "owner" || owners)}
       />
-      <fieldset className="org-fieldset">
-        <legend>Workspaces</legend>
-        {role !== "member" ? (
-          <p className="muted small org-fieldset-note">
-            Owners and admins are admin in every workspace, so there is no workspace to choose.
-          </p>
-        ) : (
-          <>
-            <p className="muted small org-fieldset-note">
-              {grants.length === 0
-                ? "Without a workspace they join the organisation only; you can add them to workspaces later."
-                : "They join these workspaces with these roles."}
-            </p>
-            {grants.map((g) => (
-              <GrantFields
-                key={g.key}
-                row={g}
-                options={spaces.map((w) => ({
-                  value: w.id,
-                  label: w.name,
-                  disabled: w.id !== g.workspaceId && grants.some((o) => o.workspaceId === w.id),
-                }))}
-                onChange={(change) => updateRow(g.key, change)}
-                onRemove={() => removeRow(g.key)}
-              />
-            ))}
-            {grantErrors.length > 0 && <FormError message={grantErrors.map((e) => e.message).join(" ")} />}
-            {spaces.length > grants.length && (
-              <div>
-                <Button size="sm" onClick={addRow}>
-                  <Icon name="plus" /> Add a workspace
-                </Button>
-              </div>
-            )}
-          </>
-        )}
-      </fieldset>
+      <WorkspaceGrants
+        workspaces={spaces}
+        value={grants}
+        onChange={setGrants}
+        closed={
+          role !== "member"
+            ? "Owners and admins are admin in every workspace, so there is no workspace to choose."
+            : undefined
+        }
+        emptyNote="Without a workspace they join the organisation only; you can add them to workspaces later."
+        note="They join these workspaces with these roles."
+        error={grantError}
+      />
       <div className="form-row org-row-top">
         <SelectField
           label="Expires after"
@@ -240,9 +201,7 @@ function InviteForm({
         )}
       </div>
       <FormError
-        message={
-          grantErrors.length > 0 ? undefined : create.formError(["email", "maxUses", "expiresInHours"])
-        }
+        message={grantError ? undefined : create.formError(["email", "maxUses", "expiresInHours"])}
       />
       <div className="form-actions">
         <Button onClick={onClose}>Cancel</Button>
@@ -278,44 +237,6 @@ function DeliveryChoice({ value, onChange }: { value: Delivery; onChange: (d: De
         </label>
       ))}
     </fieldset>
-  );
-}
-
-function GrantFields({
-  row,
-  options,
-  onChange,
-  onRemove,
-}: {
-  row: GrantRow;
-  options: { value: string; label: string; disabled?: boolean }[];
-  onChange: (change: Partial<GrantRow>) => void;
-  onRemove: () => void;
-}) {
-  const workspaceName = options.find((o) => o.value === row.workspaceId)?.label ?? "this workspace";
-  return (
-    <div className="org-grant-row">
-      <SelectField
-        label="Workspace"
-        value={row.workspaceId}
-        onChange={(e) => onChange({ workspaceId: e.target.value })}
-        options={options}
-      />
-      <SelectField
-        label="Role in workspace"
-        value={row.role}
-        onChange={(e) => onChange({ role: e.target.value as WorkspaceRole })}
-        options={WORKSPACE_ROLES.map((r) => ({ value: r.value, label: r.label }))}
-        hint={WORKSPACE_ROLES.find((r) => r.value === row.role)?.description}
-      />
-      <IconButton
-        label={`Remove ${workspaceName}`}
-        className="danger-hover org-grant-remove"
-        onClick={onRemove}
-      >
-        <Icon name="close" />
-      </IconButton>
-    </div>
   );
 }
 
