@@ -15,6 +15,7 @@ import { type Config, isHttps, type TrustProxy } from "./config.js";
 import { RateLimiter } from "./core/rate-limit.js";
 import type { Database } from "./db/index.js";
 import { EventBus } from "./events/bus.js";
+import { heldBack } from "./events/feed.js";
 import { eventRoutes, eventSchemas } from "./events/routes.js";
 import { registerApiDocs } from "./http/api-docs.js";
 import { findConsoleDir, registerConsole } from "./http/console.js";
@@ -172,7 +173,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     onSent: () => mailMetrics.sent.inc(),
     onFailure: () => mailMetrics.failures.inc(),
   });
-  const events = new EventBus(database, config.events.pollMs, logger);
+  const events = new EventBus(database, config.events.pollMs, logger, () => heldBack(database.db));
   await events.start();
   const services: Services = {
     config,

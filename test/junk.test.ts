@@ -49,7 +49,10 @@ test("junk in paths, queries and bodies never gets a 5xx", async () => {
   for (const route of t.app.routes) {
     if (!route.url.startsWith("/api/v1") || route.method === "HEAD") continue;
     const u = await caller();
-    for (const id of [...ids, u.orgId]) {
+    // A stream the caller may open stays open: its junk is the ids that are not theirs (and the
+    // cursors, which src/events/feed.test.ts walks).
+    const stream = route.url.endsWith("/stream");
+    for (const id of stream ? ids : [...ids, u.orgId]) {
       const url = `${route.url.replace(/:(\w+)/g, () => encodeURIComponent(id))}${query}&token=${encodeURIComponent(id)}`;
       const bodies = route.method === "GET" || route.method === "DELETE" ? [undefined] : BODIES;
       for (const body of bodies) {

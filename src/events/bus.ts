@@ -2,12 +2,16 @@
 // committed: at once for this server's own commits (transact → wake), through PostgreSQL's
 // LISTEN/NOTIFY for every other server's (recordAudit sends the NOTIFY inside the transaction,
 // so it is delivered at commit and never for a rollback), and by a poll as the floor — a lost
-// connection or an event held back behind a longer transaction (feed.ts) is caught within one
-// poll. The table is the truth: a wake only says "read again".
+// connection is caught within one poll. An event held back behind a longer transaction (feed.ts)
+// is read again soon after: after each wake the bus asks once whether one is, and if so wakes
+// its readers again in 25 ms, doubling up to a second, until none is. The table is the truth: a
+// wake only says "read again".
 import pg from "pg";
 import type { Database } from "../db/index.js";
 
 export const EVENTS_CHANNEL = "rollcall_events";
+const RECHECK_FIRST_MS = 25;
+const RECHECK_MAX_MS = 1000;
 
 type Listener = () => void;
 
@@ -22,10 +26,16 @@ export class EventBus {
   private stopped = false;
   private reconnect: NodeJS.Timeout | null = null;
 
+  private checking = false;
+  private recheck: NodeJS.Timeout | null = null;
+  private recheckMs = RECHECK_FIRST_MS;
+
   constructor(
     private readonly database: Pick<Database, "kind" | "pool">,
     private readonly pollMs: number,
     private readonly logger: EventBusLogger,
+    /** Whether a committed event waits behind a running transaction (feed.ts heldBack). */
+    private readonly heldBack: () => Promise<boolean> = async () => false,
   ) {}
 
   /** Calls `listener` at each wake; answers the function that stops it. */
@@ -43,7 +53,34 @@ export class EventBus {
     if (this.listeners.size === 0) return;
     setImmediate(() => {
       for (const listener of this.listeners) listener();
+      this.checkHeldBack();
     });
+  }
+
+  /** After a wake: if an event is held back, wake again soon (one check, one timer at a time). */
+  private checkHeldBack(): void {
+    if (this.checking || this.recheck || this.stopped) return;
+    this.checking = true;
+    this.heldBack().then(
+      (held) => {
+        this.checking = false;
+        if (this.stopped) return;
+        if (!held) {
+          this.recheckMs = RECHECK_FIRST_MS;
+          return;
+        }
+        this.recheck = setTimeout(() => {
+          this.recheck = null;
+          this.wake();
+        }, this.recheckMs);
+        this.recheck.unref();
+        this.recheckMs = Math.min(this.recheckMs * 2, RECHECK_MAX_MS);
+      },
+      (err: Error) => {
+        this.checking = false;
+        this.logger.warn({ error: err.message }, "could not ask whether events are held back");
+      },
+    );
   }
 
   async start(): Promise<void> {
@@ -56,6 +93,7 @@ export class EventBus {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
     if (this.reconnect) clearTimeout(this.reconnect);
+    if (this.recheck) clearTimeout(this.recheck);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);

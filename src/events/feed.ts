@@ -1,13 +1,44 @@
 // Reading the feed: an organisation's events, or every event of the installation, oldest first,
 // from a cursor (docs/events.md). The order is (xid, seq) — the writing transaction's id, then the
 // order within it — and a read takes only events of transactions that have ended: those whose xid
-// is below the oldest transaction still running (pg_snapshot_xmin). Below that line nothing can
+// is below every transaction of this database still running (SETTLED). Below that line nothing can
 // appear later, so a reader that resumes from its cursor never misses an event that committed
 // after it passed by (a sequence or a timestamp alone would: transactions commit out of order).
 import { type SqlBool, sql } from "kysely";
 import { AppError, fieldError } from "../core/errors.js";
 import type { Queryable } from "../db/index.js";
 import { type EventRow, type PublicEvent, publicEvent } from "./public.js";
+
+/**
+ * The line below which every transaction that could write this database's events has ended, as
+ * the reading statement's snapshot sees it: its first in-progress xid, or its xmax when none is.
+ * An in-progress xid that pg_stat_activity shows running in another database is passed over — it
+ * cannot write here — so a long transaction elsewhere on a shared server does not hold the feed
+ * back (pg_snapshot_xmin would: it is the oldest transaction of the whole cluster). An xid whose
+ * database is unknown, because it ended after the snapshot or its columns are hidden, still counts.
+ * pg_current_snapshot() lists only top-level xids, which is what events store.
+ */
+const SETTLED = sql<SqlBool>`xid < coalesce(
+  (select x from pg_snapshot_xip(pg_current_snapshot()) x
+    where x::xid not in (select backend_xid from pg_stat_activity
+                          where backend_xid is not null and datname is distinct from current_database())
+    order by x limit 1),
+  pg_snapshot_xmax(pg_current_snapshot()))`;
+
+/**
+ * Whether an event has committed that readers cannot take yet, because a transaction of this
+ * database that began before it is still running. The bus then wakes its readers again shortly:
+ * that transaction may end without writing an event, and so without a wake of its own.
+ */
+export async function heldBack(db: Queryable): Promise<boolean> {
+  const row = await db
+    .selectFrom("audit_events")
+    .select(sql<number>`1`.as("one"))
+    .where(sql<SqlBool>`not (${SETTLED})`)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
 
 /** A place in the feed: just after the event written as `seq` by transaction `xid`. */
 export interface Cursor {
@@ -103,7 +134,7 @@ export async function readFeed(
   let q = db
     .selectFrom("audit_events")
     .select([...COLUMNS, sql<string>`xid::text`.as("xid_text"), sql<string>`seq::text`.as("seq_text")])
-    .where(sql<SqlBool>`xid < pg_snapshot_xmin(pg_current_snapshot())`);
+    .where(SETTLED);
   if (scope.orgId !== null) q = q.where("org_id", "=", scope.orgId);
   if (scope.types.length > 0) q = q.where(typeCondition(scope.types));
   if (after) q = q.where(sql<SqlBool>`(xid, seq) > (${after.xid}::xid8, ${after.seq}::bigint)`);
@@ -141,7 +172,7 @@ export async function feedEnd(db: Queryable, scope: FeedScope): Promise<Cursor> 
   let q = db
     .selectFrom("audit_events")
     .select([sql<string>`xid::text`.as("xid"), sql<string>`seq::text`.as("seq")])
-    .where(sql<SqlBool>`xid < pg_snapshot_xmin(pg_current_snapshot())`);
+    .where(SETTLED);
   if (scope.orgId !== null) q = q.where("org_id", "=", scope.orgId);
   const row = await q.orderBy(sql`xid`, "desc").orderBy("seq", "desc").limit(1).executeTakeFirst();
   return row ?? START;

@@ -42,7 +42,7 @@ test("link invitation: generate and copy it, open it in another browser, sign up
   await dialog.getByLabel("Maximum uses").fill("3");
   await s.shot(admin, "link-1-invite-dialog");
   await dialog.getByRole("button", { name: "Generate Invite Link" }).click();
-  const linkField = dialog.getByLabel("Invite link");
+  const linkField = dialog.getByRole("textbox", { name: "Invite link" });
   await linkField.waitFor();
   const link = await linkField.inputValue();
   assert.match(link, new RegExp(`^${s.url}/invite/`));

@@ -240,7 +240,7 @@ test("an invite link for a Member with Field Ops as Editor and 3 uses: shown, co
   await s.checkA11y(page, "invite dialog");
 
   await dialog.getByRole("button", { name: "Generate Invite Link" }).click();
-  const field = dialog.getByLabel("Invite link");
+  const field = dialog.getByRole("textbox", { name: "Invite link" });
   await field.waitFor();
   const url = await field.inputValue();
   assert.match(url, new RegExp(`^${s.url}/invite/[A-Za-z0-9_-]{40,}$`));
@@ -272,7 +272,7 @@ test("an invite link for a Member with Field Ops as Editor and 3 uses: shown, co
     .click();
   const fresh = page.getByRole("dialog", { name: "New invite link" });
   await fresh.waitFor();
-  const newUrl = await fresh.getByLabel("Invite link").inputValue();
+  const newUrl = await fresh.getByRole("textbox", { name: "Invite link" }).inputValue();
   assert.notEqual(newUrl, url);
   await s.shot(page, "invite-link-renewed");
   const old = await s.t.request("GET", `/api/v1/invitations/lookup?token=${encodeURIComponent(token)}`);
@@ -553,7 +553,7 @@ test("on a phone the members table becomes stacked cards and the invite dialog w
   await s.shot(page, "invite-dialog-phone");
   await s.checkA11y(page, "invite dialog on a phone");
   await dialog.getByRole("button", { name: "Generate Invite Link" }).click();
-  const link = dialog.getByLabel("Invite link");
+  const link = dialog.getByRole("textbox", { name: "Invite link" });
   await link.waitFor();
   assert.match(await link.inputValue(), /\/invite\//);
   await copyFrom(page, dialog, await link.inputValue());

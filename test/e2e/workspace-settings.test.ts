@@ -257,7 +257,7 @@ test("invitations: send by e-mail, generate a link, resend, cancel, filter, and 
   await s.shot(page, "invite-link-form");
   await s.checkA11y(page, "invite link dialog");
   await linkForm.getByRole("button", { name: "Generate invite link" }).click();
-  const link = linkForm.getByLabel("Invite link");
+  const link = linkForm.getByRole("textbox", { name: "Invite link" });
   await link.waitFor();
   const url = await link.inputValue();
   assert.ok(url.startsWith(`${s.url}/invite/`), url);
@@ -276,7 +276,7 @@ test("invitations: send by e-mail, generate a link, resend, cancel, filter, and 
   // Resend a link: after a confirmation, a new link; the old one is dead.
   await linkRow.getByRole("button", { name: /^Resend/ }).click();
   await dialog(page).getByRole("button", { name: "Make a new link" }).click();
-  const fresh = dialog(page).getByLabel("Invite link");
+  const fresh = dialog(page).getByRole("textbox", { name: "Invite link" });
   await fresh.waitFor();
   const newUrl = await fresh.inputValue();
   assert.notEqual(newUrl, url);
