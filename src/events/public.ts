@@ -19,12 +19,14 @@ export interface PublicEvent {
 }
 
 /**
- * Every public event type: each audit action as publicType names it (organization.renamed is
- * organization.updated; invitation.withdrawn is a cancelled invitation its inviter could no longer
- * make), and `webhook.test`, which only POST …/webhooks/{id}/test sends. A webhook's `types` are
- * chosen from this list; a test (events.test.ts) keeps it whole.
+ * The public event types of an organisation: each audit action as publicType names it
+ * (organization.renamed is organization.updated; invitation.withdrawn is a cancelled invitation its
+ * inviter could no longer make), and `webhook.test`, which only POST …/webhooks/{id}/test sends.
+ * A webhook's `types` are chosen from this list. events/public.test.ts keeps it and
+ * INSTALLATION_EVENT_TYPES together whole; test/events-per-operation.test.ts checks that each
+ * event is written with an organisation exactly when its type is listed here.
  */
-export const EVENT_TYPES = [
+export const ORGANIZATION_EVENT_TYPES = [
   "organization.created",
   "organization.updated",
   "organization.deleted",
@@ -51,6 +53,10 @@ export const EVENT_TYPES = [
   "webhook.deleted",
   "webhook.secret_rotated",
   "webhook.test",
+] as const;
+
+/** The types of events with no organisation: only the installation-wide stream carries them. */
+export const INSTALLATION_EVENT_TYPES = [
   "service_key.created",
   "service_key.revoked",
   "session.revoked",
@@ -62,7 +68,10 @@ export const EVENT_TYPES = [
   "user.password_reset",
   "user.address_conflict",
 ] as const;
+
+export const EVENT_TYPES = [...ORGANIZATION_EVENT_TYPES, ...INSTALLATION_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+export type OrganizationEventType = (typeof ORGANIZATION_EVENT_TYPES)[number];
 
 /** The columns of an audit row that make its public event. */
 export interface EventRow {

@@ -11,7 +11,7 @@ import { newId } from "../db/ids.js";
 import type { Queryable, Tx } from "../db/index.js";
 import type { WebhookEndpointRow } from "../db/schema.js";
 import { noteEventWritten } from "../db/transaction.js";
-import { EVENT_TYPES, type PublicEvent } from "../events/public.js";
+import { ORGANIZATION_EVENT_TYPES, type PublicEvent } from "../events/public.js";
 import { enqueueDeliveries } from "./deliveries.js";
 import {
   type DeliveryStatus,
@@ -41,12 +41,14 @@ export interface WebhookInput {
   enabled?: boolean | undefined;
 }
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+const KNOWN_TYPES: ReadonlySet<string> = new Set(ORGANIZATION_EVENT_TYPES);
 
 function checkTypes(types: string[]): string[] {
   const seen = new Set<string>();
   types.forEach((type, i) => {
-    if (!KNOWN_TYPES.has(type)) throw fieldError(`types/${i}`, `"${type}" is not an event type`);
+    if (!KNOWN_TYPES.has(type)) {
+      throw fieldError(`types/${i}`, `"${type}" is not an event type of an organisation`);
+    }
     if (seen.has(type)) throw fieldError(`types/${i}`, `"${type}" is listed twice`);
     seen.add(type);
   });

@@ -5,7 +5,7 @@ import { Type } from "typebox";
 import { AppError, fieldError } from "../core/errors.js";
 import { decodeCursor, encodeCursor } from "../core/paging.js";
 import { transact } from "../db/transaction.js";
-import { EVENT_TYPES, type EventType } from "../events/public.js";
+import { ORGANIZATION_EVENT_TYPES, type OrganizationEventType } from "../events/public.js";
 import { actorOf, requireAccess } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -26,7 +26,10 @@ import { MAX_WEBHOOK_URL_LENGTH } from "./target.js";
 const Id = Type.String({ minLength: 1, maxLength: 100 });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-const EventTypeSchema = Type.Enum(EVENT_TYPES, { $id: "EventType", description: "A public event type" });
+const EventTypeSchema = Type.Enum(ORGANIZATION_EVENT_TYPES, {
+  $id: "OrganizationEventType",
+  description: "A type of an organisation's events: what a webhook may ask for",
+});
 const DeliveryStatusSchema = Type.Enum(DELIVERY_STATUSES, {
   $id: "DeliveryStatus",
   description:
@@ -38,8 +41,8 @@ const Url = Type.String({
   description: "https:// (http:// with WEBHOOK_ALLOW_HTTP), to a public address",
 });
 // Request schemas inline their enums: the validator resolves no $ref (http/validation.ts).
-const Types = Type.Array(Type.Enum(EVENT_TYPES), {
-  maxItems: EVENT_TYPES.length,
+const Types = Type.Array(Type.Enum(ORGANIZATION_EVENT_TYPES), {
+  maxItems: ORGANIZATION_EVENT_TYPES.length,
   uniqueItems: true,
   description: "The event types sent to it; empty: every type",
 });
@@ -114,8 +117,8 @@ export function presentWebhook(w: Webhook) {
   return {
     id: w.id,
     url: w.url,
-    // Checked against EVENT_TYPES when they were written.
-    types: w.types as EventType[],
+    // Checked against ORGANIZATION_EVENT_TYPES when they were written.
+    types: w.types as OrganizationEventType[],
     description: w.description,
     enabled: w.enabled,
     disabledReason: w.disabledReason,

@@ -806,11 +806,6 @@ export interface components {
             /** @description Where to continue: the last event's cursor, else `after` again; null when nothing was ever read */
             nextCursor: string | null;
         };
-        /**
-         * @description A public event type
-         * @enum {unknown}
-         */
-        EventType: "organization.created" | "organization.updated" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.withdrawn" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.test" | "service_key.created" | "service_key.revoked" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict";
         /** @description An invitation to join an organisation; never its token */
         Invitation: {
             /** @description What the caller may do with it: decided as those routes decide, while it is open */
@@ -929,6 +924,11 @@ export interface components {
             id: string;
             name: string;
         };
+        /**
+         * @description A type of an organisation's events: what a webhook may ask for
+         * @enum {unknown}
+         */
+        OrganizationEventType: "organization.created" | "organization.updated" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.withdrawn" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.test";
         /** @description RFC 9457 problem details with a stable `code` */
         Problem: {
             code: string;
@@ -1012,7 +1012,7 @@ export interface components {
                 status: components["schemas"]["DeliveryStatus"];
             } | null;
             /** @description The event types sent to it; empty: every type */
-            types: components["schemas"]["EventType"][];
+            types: components["schemas"]["OrganizationEventType"][];
             url: string;
         };
         WebhookAnswer: {
@@ -4775,7 +4775,7 @@ export interface operations {
                 "application/json": {
                     description?: string | null;
                     /** @description The event types sent to it; empty: every type */
-                    types?: ("organization.created" | "organization.updated" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.withdrawn" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.test" | "service_key.created" | "service_key.revoked" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict")[];
+                    types?: ("organization.created" | "organization.updated" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.withdrawn" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.test")[];
                     /** @description https:// (http:// with WEBHOOK_ALLOW_HTTP), to a public address */
                     url: string;
                 };
@@ -5020,7 +5020,7 @@ export interface operations {
                     /** @description false: nothing more is sent to it */
                     enabled?: boolean;
                     /** @description The event types sent to it; empty: every type */
-                    types?: ("organization.created" | "organization.updated" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.withdrawn" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.test" | "service_key.created" | "service_key.revoked" | "user.signed_up" | "user.updated" | "user.password_changed" | "user.password_reset_requested" | "user.password_reset" | "user.address_conflict")[];
+                    types?: ("organization.created" | "organization.updated" | "organization.deleted" | "member.added" | "member.role_changed" | "member.removed" | "member.left" | "workspace.created" | "workspace.updated" | "workspace.deleted" | "workspace_member.added" | "workspace_member.role_changed" | "workspace_member.removed" | "invitation.created" | "invitation.resent" | "invitation.cancelled" | "invitation.withdrawn" | "invitation.accepted" | "invitation.declined" | "api_key.created" | "api_key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.test")[];
                     /** @description https:// (http:// with WEBHOOK_ALLOW_HTTP), to a public address */
                     url?: string;
                 };
