@@ -1,4 +1,5 @@
-// Builds the Fastify app: plugins, the guard, error mapping, the modules' routes, the mail worker.
+// Builds the Fastify app: plugins, the guard, error mapping, the modules' routes, the mail and
+// webhook workers.
 import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
@@ -35,6 +36,9 @@ import { orgRoutes } from "./orgs/routes.js";
 import type { Services } from "./services.js";
 import { pruneExpiredSessions } from "./sessions/operations.js";
 import { sessionRoutes, sessionSchemas } from "./sessions/routes.js";
+import { webhookRoutes, webhookSchemas } from "./webhooks/routes.js";
+import type { LookupAll } from "./webhooks/target.js";
+import { WebhookWorker } from "./webhooks/worker.js";
 import { workspaceRoutes, workspaceSchemas } from "./workspaces/routes.js";
 
 export interface BuildOptions {
@@ -43,10 +47,12 @@ export interface BuildOptions {
   logger: Logger;
   /** Defaults to SMTP from config.smtpUrl, or the log. */
   mailTransport?: MailTransport;
-  /** Start the mail worker and housekeeping timers (default: config.mail.worker). */
+  /** Start the mail and webhook workers and housekeeping timers (default: config.mail.worker). */
   background?: boolean;
   /** Defaults to the built-in catalogue extended by config.rolesFile. */
   catalogue?: Catalogue;
+  /** How the webhook worker resolves hosts (default: DNS); tests answer names of their own. */
+  webhookLookup?: LookupAll;
 }
 
 export interface RouteInfo {
@@ -61,6 +67,7 @@ export interface App {
   routes: RouteInfo[];
   services: Services;
   mailWorker: MailWorker;
+  webhookWorker: WebhookWorker;
   registry: Registry;
   /** Stops accepting, finishes what is in flight, stops the worker. Does not close the database. */
   close(): Promise<void>;
@@ -95,6 +102,7 @@ const API_TAGS = [
   { name: "workspaces", description: "Workspaces, their members, and the permission check" },
   { name: "invitations", description: "Inviting people, and accepting or declining an invitation" },
   { name: "audit", description: "What happened in an organisation, and who did it" },
+  { name: "webhooks", description: "Posting an organisation's events to its own systems" },
 ];
 
 /**
@@ -177,6 +185,13 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     events,
     wakeEvents: () => events.wake(),
   };
+  const webhookWorker = new WebhookWorker({
+    services,
+    config: config.webhooks,
+    logger,
+    pollMs: config.events.pollMs,
+    ...(options.webhookLookup ? { lookup: options.webhookLookup } : {}),
+  });
 
   await fastify.register(cookie);
   await fastify.register(swagger, {
@@ -217,6 +232,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     ...auditSchemas,
     ...invitationSchemas,
     ...apiKeySchemas,
+    ...webhookSchemas,
     ...eventSchemas,
   ]) {
     fastify.addSchema(schema);
@@ -252,6 +268,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await invitationManagementRoutes(scope, services);
     await invitationJoinRoutes(scope, services);
     await apiKeyRoutes(scope, services);
+    await webhookRoutes(scope, services);
     await eventRoutes(scope, services);
     await registerApiDocs(scope);
     await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
@@ -259,9 +276,18 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await fastify.ready();
 
   const timers: NodeJS.Timeout[] = [];
+  const stopping: (() => Promise<void>)[] = [];
   const background = options.background ?? config.mail.worker;
   if (background) {
     mailWorker.start();
+    // A commit anywhere (this server at once, the others through NOTIFY) may have written
+    // deliveries; the worker's own poll catches retries coming due.
+    const unsubscribe = events.subscribe(() => webhookWorker.wake());
+    stopping.push(async () => {
+      unsubscribe();
+      await webhookWorker.stop();
+    });
+    webhookWorker.start();
     const housekeeping = setInterval(() => {
       Promise.all([
         services.limiter.prune(),
@@ -279,10 +305,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     routes,
     services,
     mailWorker,
+    webhookWorker,
     registry,
     async close() {
       for (const t of timers) clearInterval(t);
-      await Promise.all([fastify.close(), mailWorker.stop(), events.stop()]);
+      await Promise.all([fastify.close(), mailWorker.stop(), ...stopping.map((stop) => stop())]);
+      await events.stop();
       await transport.close();
     },
   };

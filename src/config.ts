@@ -75,6 +75,16 @@ export interface Config {
     /** A stream whose reader has not taken a batch for this long is cut off (it resumes from its cursor). */
     stallMs: number;
   };
+  webhooks: {
+    /** `WEBHOOK_ALLOW_HTTP`: endpoints may be http://, not only https://. */
+    allowHttp: boolean;
+    /** `WEBHOOK_ALLOW_PRIVATE`: endpoints may be loopback, private, link-local… addresses. */
+    allowPrivate: boolean;
+    /** Multiplies the retry waits (webhooks/schedule.ts); tests make it small. */
+    retryScale: number;
+    /** One deadline per attempt: connect, send, answer. */
+    timeoutMs: number;
+  };
   rateLimits: RateLimits;
 }
 
@@ -174,6 +184,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`${name} must be true or false (got "${raw}")`);
     return fallback;
   };
+  const decimal = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!/^\s*\d*\.?\d+(e-?\d+)?\s*$/i.test(raw) || !Number.isFinite(n) || n < min || n > max) {
+      problems.push(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
   const limit = (name: string, fallback: string): RateLimit => {
     const raw = env[name] || fallback;
     const parsed = parseRateLimit(raw);
@@ -263,6 +283,12 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: int("EVENTS_POLL_MS", 1000, 10, 60_000),
       heartbeatMs: int("EVENTS_HEARTBEAT_MS", 15_000, 100, 60_000),
       stallMs: int("EVENTS_STALL_MS", 30_000, 100, 600_000),
+    },
+    webhooks: {
+      allowHttp: bool("WEBHOOK_ALLOW_HTTP", false),
+      allowPrivate: bool("WEBHOOK_ALLOW_PRIVATE", false),
+      retryScale: decimal("WEBHOOK_RETRY_SCALE", 1, 0, 100),
+      timeoutMs: int("WEBHOOK_TIMEOUT_MS", 15_000, 100, 60_000),
     },
     rateLimits: {
       loginAccount: limit("RATE_LIMIT_LOGIN_ACCOUNT", "10/15m"),

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { openApiDocument } from "../scripts/openapi.js";
-import { publicType } from "../src/events/public.js";
+import { INSTALLATION_EVENT_TYPES, publicType } from "../src/events/public.js";
 import {
   type Answer,
   buildUser,
@@ -72,6 +72,16 @@ async function linkInvitation(o: { token: string; orgId: string }): Promise<{ id
   });
   assert.equal(res.status, 201, res.text);
   return { id: res.json.invitation.id, token: String(res.json.url).split("/invite/")[1] ?? "" };
+}
+
+/** A webhook of the organisation (to a public name: the worker's attempts fail, and write nothing). */
+async function webhook(o: { token: string; orgId: string }): Promise<string> {
+  const res = await t.request("POST", `/api/v1/orgs/${o.orgId}/webhooks`, {
+    token: o.token,
+    body: { url: "https://hooks.example.com/rollcall", types: ["workspace.created"] },
+  });
+  assert.equal(res.status, 201, res.text);
+  return res.json.webhook.id;
 }
 
 /** Another tenant: a person with an organisation of their own and no place in the one acted on. */
@@ -443,6 +453,94 @@ const RECIPES: Record<string, Recipe> = {
     writes: ["api_key.revoked"],
     refuse: asOutsider,
   },
+
+  createWebhook: {
+    arrange: async () => {
+      const o = await owner();
+      return {
+        method: "POST",
+        path: `/api/v1/orgs/${o.orgId}/webhooks`,
+        options: { token: o.token, body: { url: "https://hooks.example.com/new" } },
+      };
+    },
+    writes: ["webhook.created"],
+    refuse: asOutsider,
+  },
+  updateWebhook: {
+    arrange: async () => {
+      const o = await owner();
+      const id = await webhook(o);
+      return {
+        method: "PATCH",
+        path: `/api/v1/orgs/${o.orgId}/webhooks/${id}`,
+        options: { token: o.token, body: { description: "CRM sync" } },
+      };
+    },
+    writes: ["webhook.updated"],
+    // Every field is optional (an unknown one is dropped): a URL it may not post to.
+    refuse: (call) => ({ ...call, options: { ...call.options, body: { url: "https://127.0.0.1/hook" } } }),
+  },
+  deleteWebhook: {
+    arrange: async () => {
+      const o = await owner();
+      const id = await webhook(o);
+      return {
+        method: "DELETE",
+        path: `/api/v1/orgs/${o.orgId}/webhooks/${id}`,
+        options: { token: o.token },
+      };
+    },
+    writes: ["webhook.deleted"],
+    refuse: asOutsider,
+  },
+  rotateWebhookSecret: {
+    arrange: async () => {
+      const o = await owner();
+      const id = await webhook(o);
+      return {
+        method: "POST",
+        path: `/api/v1/orgs/${o.orgId}/webhooks/${id}/rotate-secret`,
+        options: { token: o.token },
+      };
+    },
+    writes: ["webhook.secret_rotated"],
+    refuse: asOutsider,
+  },
+  // The test event exists only as its delivery: nothing in the trail or the feed.
+  testWebhook: {
+    arrange: async () => {
+      const o = await owner();
+      const id = await webhook(o);
+      return {
+        method: "POST",
+        path: `/api/v1/orgs/${o.orgId}/webhooks/${id}/test`,
+        options: { token: o.token },
+      };
+    },
+    writes: [],
+    refuse: asOutsider,
+  },
+  retryWebhookDelivery: {
+    arrange: async () => {
+      const o = await owner();
+      const id = await webhook(o);
+      await t.request("POST", `/api/v1/orgs/${o.orgId}/workspaces`, {
+        token: o.token,
+        body: { name: "Hooked" },
+      });
+      const log = await t.request("GET", `/api/v1/orgs/${o.orgId}/webhooks/${id}/deliveries`, {
+        token: o.token,
+      });
+      const delivery: string = log.json.items[0].id;
+      return {
+        method: "POST",
+        path: `/api/v1/orgs/${o.orgId}/webhooks/${id}/deliveries/${delivery}/retry`,
+        options: { token: o.token },
+      };
+    },
+    writes: [],
+    refuse: asOutsider,
+  },
 };
 
 /** Every operation of the document that may change something: all but GET. */
@@ -459,11 +557,17 @@ async function writingOperations(): Promise<string[]> {
 async function eventsAfter(x: TestApp, seq: string): Promise<{ types: string[]; seq: string }> {
   const rows = await x.db
     .selectFrom("audit_events")
-    .select(["action", "data", "seq"])
+    .select(["action", "data", "seq", "org_id"])
     .where("seq", ">", seq as never)
     .orderBy("seq")
     .execute();
-  return { types: rows.map((r) => publicType(r.action, r.data)), seq: rows.at(-1)?.seq ?? seq };
+  const types = rows.map((r) => publicType(r.action, r.data));
+  // An organisation's event has its organisation; only the installation's types have none.
+  const installation: readonly string[] = INSTALLATION_EVENT_TYPES;
+  rows.forEach((r, i) => {
+    assert.equal(r.org_id === null, installation.includes(types[i] ?? ""), `${types[i]} and its org_id`);
+  });
+  return { types, seq: rows.at(-1)?.seq ?? seq };
 }
 
 async function lastSeq(x: TestApp): Promise<string> {

@@ -14,6 +14,31 @@ let bMember: SignedUp;
 let bInvitationId: string;
 let bApiKeyId: string;
 let aApiKeyId: string;
+/** Each tenant's webhook, and a delivery to it. */
+const hooks: Record<"a" | "b", { id: string; delivery: string }> = {
+  a: { id: "", delivery: "" },
+  b: { id: "", delivery: "" },
+};
+
+async function hookWithDelivery(
+  owner: SignedUp & { orgId: string },
+): Promise<{ id: string; delivery: string }> {
+  const made = await t.request("POST", `/api/v1/orgs/${owner.orgId}/webhooks`, {
+    token: owner.token,
+    body: { url: "https://hooks.example.com/rollcall", types: ["workspace.created"] },
+  });
+  assert.equal(made.status, 201, made.text);
+  const id: string = made.json.webhook.id;
+  const ws = await t.request("POST", `/api/v1/orgs/${owner.orgId}/workspaces`, {
+    token: owner.token,
+    body: { name: "Hooked" },
+  });
+  assert.equal(ws.status, 201, ws.text);
+  const log = await t.request("GET", `/api/v1/orgs/${owner.orgId}/webhooks/${id}/deliveries`, {
+    token: owner.token,
+  });
+  return { id, delivery: log.json.items[0].id };
+}
 
 async function tenant(name: string) {
   const u = await buildUser(t, { name, organizationName: `${name} Org` });
@@ -59,6 +84,8 @@ before(async () => {
   });
   assert.equal(own.status, 201, own.text);
   aApiKeyId = own.json.apiKey.id;
+  hooks.a = await hookWithDelivery(a);
+  hooks.b = await hookWithDelivery(b);
 });
 after(async () => {
   await t.close();
@@ -76,13 +103,17 @@ function values(url: string): Record<string, { own: string; theirs: string; none
         ? { own: "", theirs: bInvitationId, none: "inv_00000000000000000000000000" }
         : url.includes("/api-keys/")
           ? { own: aApiKeyId, theirs: bApiKeyId, none: "key_00000000000000000000000000" }
-          : { own: "", theirs: "", none: "" },
+          : url.includes("/webhooks/")
+            ? { own: hooks.a.id, theirs: hooks.b.id, none: "whk_00000000000000000000000000" }
+            : { own: "", theirs: "", none: "" },
+    delivery: { own: hooks.a.delivery, theirs: hooks.b.delivery, none: "dlv_00000000000000000000000000" },
   };
 }
 
 /** A body that passes validation for any of the routes, so the answer is about the id. */
 function bodyFor(method: string, url: string): unknown {
   if (method === "GET" || method === "DELETE") return undefined;
+  if (url.includes("/webhooks/")) return method === "PATCH" ? { description: "Changed by A" } : undefined;
   const workspaceRole = url.includes("/workspaces/:ws/");
   return { name: "Renamed by A", role: workspaceRole ? "viewer" : "member", permission: "flows.read" };
 }

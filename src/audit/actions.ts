@@ -30,6 +30,11 @@ export const AUDIT_ACTIONS = [
   // apikeys/
   "api_key.created",
   "api_key.revoked",
+  // webhooks/
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
   // sessions/ (no organisation)
   "session.revoked",
   "user.sessions_revoked",

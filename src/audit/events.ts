@@ -94,6 +94,17 @@ export interface AuditEventTypes {
     };
   };
   "api_key.revoked": { target: "api_key"; data: { name: string; role: string } };
+  "webhook.created": {
+    target: "webhook";
+    data: { url: string; types: string[]; description: string | null };
+  };
+  /** `changes` names each field that changed; `reason` when the server turned it off (a 410). */
+  "webhook.updated": {
+    target: "webhook";
+    data: { url: string; changes: Record<string, Change<unknown>>; reason?: string };
+  };
+  "webhook.deleted": { target: "webhook"; data: { url: string } };
+  "webhook.secret_rotated": { target: "webhook"; data: { url: string; previousSecretExpiresAt: string } };
   "session.revoked": { target: "session"; data: { userId: string } };
   "user.sessions_revoked": { target: "user"; data: { exceptSessionId: string | null; count: number } };
   "service_key.created": { target: "service_key"; data: { name: string } };

@@ -6,6 +6,7 @@ import type { Tx } from "../db/index.js";
 import { noteEventWritten } from "../db/transaction.js";
 import { EVENTS_CHANNEL } from "../events/bus.js";
 import { type PublicEvent, publicEvent } from "../events/public.js";
+import { enqueueDeliveries } from "../webhooks/deliveries.js";
 import type { ActorType } from "./actions.js";
 import type { AuditEvent } from "./events.js";
 
@@ -26,7 +27,8 @@ export function actorType(actor: Actor): ActorType {
  * Writes the change's event (rule 14; docs/events.md): the audit row, which is also the feed's
  * and the webhooks' event. The first event of a transaction also sends the feed's NOTIFY, which
  * PostgreSQL delivers to every server's listener when — and only if — the transaction commits.
- * Answers the event as the outside sees it.
+ * An organisation's event is also written, in the same transaction, as one delivery to each of its
+ * webhooks that asks for its type (webhooks/deliveries.ts). Answers the event as the outside sees it.
  */
 export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Promise<PublicEvent> {
   if (noteEventWritten(tx)) await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(tx);
@@ -57,5 +59,7 @@ export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Prom
       "data",
     ])
     .executeTakeFirstOrThrow();
-  return publicEvent(row);
+  const written = publicEvent(row);
+  if (written.orgId !== null) await enqueueDeliveries(tx, written);
+  return written;
 }

@@ -6,6 +6,7 @@ import type { ApiKeyRole } from "../apikeys/model.js";
 import type { ActorType, AuditAction } from "../audit/actions.js";
 import type { Delivery, InvitationStatus } from "../invitations/model.js";
 import type { MailStatus } from "../mail/outbox.js";
+import type { DeliveryStatus } from "../webhooks/model.js";
 
 export type { MailStatus } from "../mail/outbox.js";
 
@@ -197,6 +198,44 @@ export interface ServiceKeysTable {
   last_used_at: Date | null;
 }
 
+/** 0011: an organisation's webhook endpoints. The secrets are kept as they are (see the migration). */
+export interface WebhookEndpointsTable {
+  id: string;
+  org_id: string;
+  url: string;
+  /** Public event types; empty: every type. */
+  types: string[];
+  description: string | null;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  disabled_reason: string | null;
+  created_at: CreatedAt;
+  created_by: string | null;
+  created_by_name: string;
+  updated_at: UpdatedAt;
+}
+
+/** 0011: one event to one endpoint, and how its attempts went. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  org_id: string;
+  endpoint_id: string;
+  event_id: string;
+  type: string;
+  /** What is posted, `{type, timestamp, data}`: the same on every attempt. */
+  body: Json;
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_expires_at: Date | null;
+  last_attempt_at: Date | null;
+  response_status: number | null;
+  error: string | null;
+  created_at: CreatedAt;
+}
+
 /** Views (0009): every caller's roles, a person's memberships and an API key's alike. */
 export interface CallerOrgRolesView {
   org_id: ColumnType<string, never, never>;
@@ -231,6 +270,8 @@ export interface DB {
   api_keys: ApiKeysTable;
   api_key_workspaces: ApiKeyWorkspacesTable;
   service_keys: ServiceKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   caller_org_roles: CallerOrgRolesView;
   caller_workspace_roles: CallerWorkspaceRolesView;
 }
@@ -242,3 +283,5 @@ export type WorkspaceRow = Selectable<WorkspacesTable>;
 export type MailRow = Selectable<MailOutboxTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

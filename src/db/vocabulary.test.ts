@@ -11,6 +11,7 @@ import { API_KEY_ROLES } from "../apikeys/model.js";
 import { ACTOR_TYPES } from "../audit/actions.js";
 import { DELIVERIES, INVITATION_STATUSES } from "../invitations/model.js";
 import { MAIL_STATUSES } from "../mail/outbox.js";
+import { DELIVERY_STATUSES } from "../webhooks/model.js";
 import { loadMigrations, migrate } from "./migrate.js";
 
 const VOCABULARIES: { table: string; column: string; words: readonly string[] }[] = [
@@ -22,6 +23,8 @@ const VOCABULARIES: { table: string; column: string; words: readonly string[] }[
   // 0009
   { table: "api_keys", column: "role", words: API_KEY_ROLES },
   { table: "audit_events", column: "actor_type", words: ACTOR_TYPES },
+  // 0011
+  { table: "webhook_deliveries", column: "status", words: DELIVERY_STATUSES },
 ];
 
 interface Check {

@@ -18,6 +18,61 @@ export interface PublicEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * The public event types of an organisation: each audit action as publicType names it
+ * (organization.renamed is organization.updated; invitation.withdrawn is a cancelled invitation its
+ * inviter could no longer make), and `webhook.test`, which only POST …/webhooks/{id}/test sends.
+ * A webhook's `types` are chosen from this list. events/public.test.ts keeps it and
+ * INSTALLATION_EVENT_TYPES together whole; test/events-per-operation.test.ts checks that each
+ * event is written with an organisation exactly when its type is listed here.
+ */
+export const ORGANIZATION_EVENT_TYPES = [
+  "organization.created",
+  "organization.updated",
+  "organization.deleted",
+  "member.added",
+  "member.role_changed",
+  "member.removed",
+  "member.left",
+  "workspace.created",
+  "workspace.updated",
+  "workspace.deleted",
+  "workspace_member.added",
+  "workspace_member.role_changed",
+  "workspace_member.removed",
+  "invitation.created",
+  "invitation.resent",
+  "invitation.cancelled",
+  "invitation.withdrawn",
+  "invitation.accepted",
+  "invitation.declined",
+  "api_key.created",
+  "api_key.revoked",
+  "webhook.created",
+  "webhook.updated",
+  "webhook.deleted",
+  "webhook.secret_rotated",
+  "webhook.test",
+] as const;
+
+/** The types of events with no organisation: only the installation-wide stream carries them. */
+export const INSTALLATION_EVENT_TYPES = [
+  "service_key.created",
+  "service_key.revoked",
+  "session.revoked",
+  "user.sessions_revoked",
+  "user.signed_up",
+  "user.updated",
+  "user.password_changed",
+  "user.password_reset_requested",
+  "user.password_reset",
+  "user.address_conflict",
+] as const;
+
+export const EVENT_TYPES = [...ORGANIZATION_EVENT_TYPES, ...INSTALLATION_EVENT_TYPES] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+export type OrganizationEventType = (typeof ORGANIZATION_EVENT_TYPES)[number];
+
 /** The columns of an audit row that make its public event. */
 export interface EventRow {
   id: string;

@@ -2,7 +2,7 @@
 // and the logs kept in memory, driven in-process with fastify.inject().
 import { Writable } from "node:stream";
 import { syncWorkspaceRoles } from "../../src/access/queries.js";
-import { type App, buildApp } from "../../src/app.js";
+import { type App, type BuildOptions, buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/index.js";
 import { createLogger } from "../../src/http/logging.js";
@@ -56,7 +56,11 @@ export interface Sibling {
   close(): Promise<void>;
 }
 
-export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function testApp(
+  env: Record<string, string> = {},
+  /** Seams of the app a test replaces (how webhook hosts resolve). */
+  build: Pick<BuildOptions, "webhookLookup"> = {},
+): Promise<TestApp> {
   const database = await testDatabase();
   const smtp = await startSmtpCapture();
   const config = loadConfig({
@@ -75,6 +79,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     },
   });
   const app = await buildApp({
+    ...build,
     config,
     database: database.database,
     logger: createLogger(config.logLevel, sink),
@@ -91,6 +96,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     async sibling() {
       const own = database.url ? await openDatabase({ url: database.url, poolSize: 4 }) : undefined;
       const other = await buildApp({
+        ...build,
         config,
         database: own ?? database.database,
         logger: createLogger(config.logLevel, sink),

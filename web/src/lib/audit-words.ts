@@ -56,6 +56,10 @@ const FILTER_LABELS: Record<FilteredAction, string> = {
   "organization.renamed": "Organisation renamed",
   "api_key.created": "API keys created",
   "api_key.revoked": "API keys revoked",
+  "webhook.created": "Webhooks added",
+  "webhook.updated": "Webhooks changed or turned off",
+  "webhook.deleted": "Webhooks deleted",
+  "webhook.secret_rotated": "Webhook secrets rotated",
 };
 
 /** The filter's groups: every action of a prefix, then each of them. */
@@ -66,6 +70,7 @@ const GROUPS: { label: string; prefix: string; every: string }[] = [
   { label: "Workspaces", prefix: "workspace", every: "Every workspace change" },
   { label: "Organisation", prefix: "organization", every: "Every organisation change" },
   { label: "API keys", prefix: "api_key", every: "Every API key change" },
+  { label: "Webhooks", prefix: "webhook", every: "Every webhook change" },
 ];
 
 /** The known actions, grouped as the filter offers them. `value` is the API's `action` query. */
@@ -105,6 +110,11 @@ export function actorLabel(event: Pick<AuditEventLike, "actorId" | "actorName">)
 /** "Bob Stone's", "James'" stays "James's": plain and always right. */
 function possessive(name: string): string {
   return `${name}'s`;
+}
+
+/** " for https://…", or nothing when the event recorded no URL. */
+function forUrl(url: string | undefined): string {
+  return url ? ` for ${url}` : "";
 }
 
 /** "Editor", "Editor in Field Ops and Viewer in Sales". */
@@ -187,6 +197,14 @@ const SENTENCES: Record<AuditAction, (p: Parts) => string> = {
   "api_key.created": ({ actor, text, role }) =>
     `${actor} created ${keyName("API key", text("name"))} acting as ${role("role")}`,
   "api_key.revoked": ({ actor, text }) => `${actor} revoked ${keyName("API key", text("name"))}`,
+  "webhook.created": ({ actor, text }) => `${actor} added a webhook${forUrl(text("url"))}`,
+  "webhook.updated": ({ actor, text }) =>
+    text("reason")
+      ? `${actor} turned off the webhook${forUrl(text("url"))}: ${text("reason")}`
+      : `${actor} changed the webhook${forUrl(text("url"))}`,
+  "webhook.deleted": ({ actor, text }) => `${actor} deleted the webhook${forUrl(text("url"))}`,
+  "webhook.secret_rotated": ({ actor, text }) =>
+    `${actor} rotated the secret of the webhook${forUrl(text("url"))}`,
   "session.revoked": ({ actor }) => `${actor} logged out a device`,
   "user.sessions_revoked": ({ actor, data }) =>
     data.exceptSessionId ? `${actor} logged out their other devices` : `${actor} logged out every device`,
