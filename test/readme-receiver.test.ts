@@ -35,7 +35,8 @@ test("the README's receiver verifies a real delivery and refuses a forged one", 
   const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
   const section = readme.slice(readme.indexOf("### Webhooks"));
   const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(code?.includes(".listen(8080)"), "the README's receiver listens on 8080");
+  assert.ok(code, "a js block under the README's ### Webhooks");
+  assert.ok(code.includes(".listen(8080)"), "the README's receiver listens on 8080");
   const port = await freePort();
   await mkdir(new URL(".", file), { recursive: true });
   await writeFile(file, code.replace(".listen(8080)", `.listen(${port}, "127.0.0.1")`));

@@ -4,9 +4,9 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
 import { insertAuditRow } from "../../test/helpers/audit.js";
-import { encodeCursor } from "../core/paging.js";
+import { encodeCursor, parseTimeKey } from "../core/paging.js";
 import type { Actor } from "./operations.js";
-import { listAuditEvents, parseAuditKey } from "./queries.js";
+import { listAuditEvents } from "./queries.js";
 
 let t: TestApp;
 before(async () => {
@@ -325,7 +325,7 @@ describe("pagination", () => {
     );
     assert.equal(oldest.next, null);
     const [first, second] = oldest.events;
-    assert.ok(first && second && parseAuditKey(first.key));
+    assert.ok(first && second && parseTimeKey(first.key));
     const rest = await listAuditEvents(t.db, o.orgId, { limit: 10, order: "oldest", after: first.key });
     assert.deepEqual(
       rest.events.map((e) => e.id),

@@ -5,6 +5,7 @@
 // keeps only milliseconds, and events of one transaction (or one busy millisecond) would be
 // skipped or repeated at a page boundary if the key were cut to them.
 import { sql } from "kysely";
+import { parseTimeKey, timeKeyOf } from "../core/paging.js";
 import type { Queryable } from "../db/index.js";
 
 export interface AuditEvent {
@@ -43,20 +44,6 @@ export interface AuditPage {
   next: string | null;
 }
 
-/** `2024-05-01T12:00:00.123456Z.evt_…`: `at` in UTC to the microsecond, then the id. */
-const KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\.([\w-]{1,100})$/;
-
-/** The (at, id) a key names, or null when it is not a key this module made. */
-export function parseAuditKey(key: string): { at: string; id: string } | null {
-  const m = KEY.exec(key);
-  if (!m?.[1] || !m[2]) return null;
-  // The pattern admits month 13 or 25 o'clock; PostgreSQL would refuse them with a 500.
-  const ms = `${m[1].slice(0, 23)}Z`;
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime()) || date.toISOString() !== ms) return null;
-  return { at: m[1], id: m[2] };
-}
-
 /** Whether `action` asks for a prefix (`member.*` or `member.`), and which. */
 export function actionPrefix(action: string): string | null {
   if (action.endsWith(".*")) return action.slice(0, -1);
@@ -66,7 +53,7 @@ export function actionPrefix(action: string): string | null {
 
 /**
  * One page of an organisation's events. Always filtered by `orgId` (rule 3). Throws a
- * RangeError for an `after` that parseAuditKey refuses; callers check it first.
+ * RangeError for an `after` that parseTimeKey refuses; callers check it first.
  */
 export async function listAuditEvents(db: Queryable, orgId: string, query: AuditQuery): Promise<AuditPage> {
   const newest = (query.order ?? "newest") === "newest";
@@ -81,7 +68,7 @@ export async function listAuditEvents(db: Queryable, orgId: string, query: Audit
       "target_type",
       "target_id",
       "data",
-      sql<string>`to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("at_key"),
+      timeKeyOf("at").as("at_key"),
     ])
     .where("org_id", "=", orgId);
   if (query.action !== undefined) {
@@ -92,7 +79,7 @@ export async function listAuditEvents(db: Queryable, orgId: string, query: Audit
   if (query.since) q = q.where("at", ">=", query.since);
   if (query.until) q = q.where("at", "<", query.until);
   if (query.after !== undefined) {
-    const after = parseAuditKey(query.after);
+    const after = parseTimeKey(query.after);
     if (!after) throw new RangeError(`not an audit position: ${query.after}`);
     // A row comparison, which PostgreSQL answers from the (org_id, at, id) index.
     q = newest

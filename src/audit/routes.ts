@@ -3,12 +3,12 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { AppError } from "../core/errors.js";
-import { decodeCursor, encodeCursor } from "../core/paging.js";
+import { decodeCursor, encodeCursor, parseTimeKey } from "../core/paging.js";
 import { requireAccess } from "../http/guard.js";
 import { Page, PageQuery, problems, ref, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { AUDIT_ACTIONS, type AuditAction } from "./actions.js";
-import { listAuditEvents, parseAuditKey, presentAuditEvent } from "./queries.js";
+import { listAuditEvents, presentAuditEvent } from "./queries.js";
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
@@ -74,7 +74,7 @@ export async function auditRoutes(fastify: FastifyInstance, services: Services):
       const { orgId } = requireAccess(request);
       const { limit, cursor, action, actor } = request.query;
       const after = decodeCursor(cursor);
-      if (after !== undefined && !parseAuditKey(after)) {
+      if (after !== undefined && !parseTimeKey(after)) {
         throw new AppError("validation_failed", "The cursor is not one this server gave", [
           { field: "cursor", message: "is not a cursor from a previous page" },
         ]);

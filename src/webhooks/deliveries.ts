@@ -3,6 +3,7 @@
 // has its deliveries and one that rolls back has none, whatever crashes in between; read and
 // retried through the routes; posted by the worker (worker.ts).
 import { sql } from "kysely";
+import { parseTimeKey, timeKeyOf } from "../core/paging.js";
 import type { Queryable, Tx } from "../db/index.js";
 import type { WebhookDeliveryRow } from "../db/schema.js";
 import type { PublicEvent } from "../events/public.js";
@@ -70,22 +71,9 @@ export function toDelivery(row: Omit<WebhookDeliveryRow, "body">): Delivery {
   };
 }
 
-/** `2024-05-01T12:00:00.123456Z.dlv_…`: created_at in UTC to the microsecond, then the id. */
-const KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\.(dlv_[0-9a-z]{1,40})$/;
-
-/** The (created_at, id) a page key names, or null when it is not one this module made. */
-export function parseDeliveryKey(key: string): { at: string; id: string } | null {
-  const m = KEY.exec(key);
-  if (!m?.[1] || !m[2]) return null;
-  const ms = `${m[1].slice(0, 23)}Z`;
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime()) || date.toISOString() !== ms) return null;
-  return { at: m[1], id: m[2] };
-}
-
 /**
  * One page of an endpoint's deliveries, newest first, by keyset on (created_at, id) — the order
- * of webhook_deliveries_endpoint_idx. `after` is a key parseDeliveryKey accepts (checked first).
+ * of webhook_deliveries_endpoint_idx. `after` is a key parseTimeKey accepts (checked first).
  */
 export async function listDeliveries(
   db: Queryable,
@@ -109,13 +97,13 @@ export async function listDeliveries(
       "response_status",
       "error",
       "created_at",
-      sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("at_key"),
+      timeKeyOf("created_at").as("at_key"),
     ])
     .where("org_id", "=", orgId)
     .where("endpoint_id", "=", endpointId);
   if (query.status !== undefined) q = q.where("status", "=", query.status);
   if (query.after !== undefined) {
-    const after = parseDeliveryKey(query.after);
+    const after = parseTimeKey(query.after);
     if (!after) throw new RangeError(`not a delivery position: ${query.after}`);
     q = q.where(sql<boolean>`(created_at, id) < (${after.at}::timestamptz, ${after.id})`);
   }

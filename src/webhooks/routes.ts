@@ -3,13 +3,13 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { AppError, fieldError } from "../core/errors.js";
-import { decodeCursor, encodeCursor } from "../core/paging.js";
+import { decodeCursor, encodeCursor, parseTimeKey } from "../core/paging.js";
 import { transact } from "../db/transaction.js";
 import { ORGANIZATION_EVENT_TYPES, type OrganizationEventType } from "../events/public.js";
 import { actorOf, requireAccess } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
-import { type Delivery, listDeliveries, parseDeliveryKey } from "./deliveries.js";
+import { type Delivery, listDeliveries } from "./deliveries.js";
 import { DELIVERY_STATUSES, MAX_DESCRIPTION_LENGTH } from "./model.js";
 import {
   createWebhook,
@@ -309,7 +309,7 @@ export async function webhookRoutes(fastify: FastifyInstance, services: Services
       const { orgId } = requireAccess(request);
       const { limit, cursor, status } = request.query;
       const after = decodeCursor(cursor);
-      if (after !== undefined && !parseDeliveryKey(after)) {
+      if (after !== undefined && !parseTimeKey(after)) {
         throw fieldError("cursor", "is not a cursor from a previous page");
       }
       // The endpoint first: another organisation's (or none) answers 404, not an empty page.

@@ -10,7 +10,6 @@ import { eventually } from "../../test/helpers/eventually.js";
 import { buildInvitation } from "../../test/helpers/invitations.js";
 import { buildOrg, joinOrg, type Org } from "../../test/helpers/org.js";
 import { type Receiver, webhookReceiver } from "../../test/helpers/webhook-receiver.js";
-import { publicEvent } from "../events/public.js";
 import { MAX_WEBHOOKS_PER_ORG } from "./model.js";
 
 const ENV = {
@@ -101,25 +100,22 @@ describe("deliveries", () => {
     assert.equal(got.headers["content-type"], "application/json");
     assert.equal(got.headers["user-agent"], "Rollcall-Webhooks/1");
 
-    const row = await t.db
-      .selectFrom("audit_events")
-      .select([
-        "id",
-        "org_id",
-        "at",
-        "actor_type",
-        "actor_id",
-        "actor_name",
-        "action",
-        "target_type",
-        "target_id",
-        "data",
-      ])
-      .where("org_id", "=", org.orgId)
-      .where("action", "=", "member.added")
-      .where("target_id", "=", joiner.userId)
-      .executeTakeFirstOrThrow();
-    const event = publicEvent(row);
+    // The same event as the feed shows it (less its place in the feed).
+    const event = await eventually(
+      async () => {
+        const feed = await t.request("GET", `/api/v1/orgs/${org.orgId}/events?types=member.added`, {
+          token: org.owner.token,
+        });
+        const found = feed.json.items.find(
+          (e: { data: { userId?: string } }) => e.data.userId === joiner.userId,
+        );
+        assert.ok(found, feed.text);
+        const { cursor: _, ...shown } = found;
+        return shown;
+      },
+      5000,
+      "member.added in the feed",
+    );
     assert.equal(got.headers["webhook-id"], event.id, "webhook-id is the event id");
     assert.deepEqual(got.payload, { type: "member.added", timestamp: event.at, data: event });
     assert.equal(got.payload.data.data.userId, joiner.userId);
