@@ -2,7 +2,7 @@
 // check every delivery with the Standard Webhooks library: an owner adds a webhook for chosen
 // events, copies its secret once, and what arrives verifies with it; a test event delivered in the
 // log; a failing receiver's pending and failed rows, a retry by hand, "Load more", a 410 that turns
-// the endpoint off; rotation (both secrets sign), turning off and on, deletion; a member without
+// the endpoint off; editing, rotation (both secrets sign), turning off and on, deletion; a member without
 // the link or the pages; the phone layout.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -319,7 +319,7 @@ test("a failing receiver: pending with its 500, failed when turned off, retried 
   assert.equal(await c.getByRole("button", { name: "Turn on" }).count(), 1);
 });
 
-test("rotating the secret (both sign for a day), and deleting a webhook after a confirmation", async () => {
+test("editing a webhook, rotating its secret (both sign for a day), and deleting it after a confirmation", async () => {
   const { owner, orgId } = await team("Acme Rotation");
   const { r } = await receiver();
   const { secret: first } = await addWebhook(orgId, owner.token, { url: r.url, types: ["member.added"] });
@@ -327,6 +327,29 @@ test("rotating the secret (both sign for a day), and deleting a webhook after a 
   await s.logIn(page, owner);
   await page.goto(`/orgs/${orgId}/webhooks`);
   const c = card(page, r.url);
+
+  // Edit: the form opens with what the webhook is, and saves what changed.
+  await c.getByRole("button", { name: "Edit" }).click();
+  const edit = page.getByRole("dialog", { name: "Edit webhook" });
+  assert.equal(await edit.getByLabel("URL").inputValue(), r.url);
+  assert.equal(await edit.getByRole("radio", { name: /^Only these events/ }).isChecked(), true);
+  assert.equal(await edit.getByRole("checkbox", { name: /Member joined or added/ }).isChecked(), true);
+  assert.equal(await edit.getByRole("checkbox", { name: /Member removed/ }).isChecked(), false);
+  await edit.getByRole("checkbox", { name: /Member removed/ }).check();
+  await edit.getByLabel("Description (optional)").fill("Billing sync");
+  await s.checkA11y(page, "edit webhook dialog");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await page
+    .getByRole("status")
+    .filter({ hasText: `Webhook ${r.url} saved` })
+    .waitFor();
+  await edit.waitFor({ state: "hidden" });
+  assert.equal(await text(fact(c, "Events")), "Member joined or added, Member removed");
+  await c.getByText("Billing sync").waitFor();
+  const edited = await s.t.request("GET", `/api/v1/orgs/${orgId}/webhooks`, { token: owner.token });
+  assert.deepEqual([...edited.json.items[0].types].sort(), ["member.added", "member.removed"]);
+  assert.equal(edited.json.items[0].description, "Billing sync");
+
   await c.getByRole("button", { name: "Rotate secret" }).click();
   const confirm = page.getByRole("dialog", { name: "Rotate the signing secret?" });
   await confirm.getByText(/The old one keeps signing for 24 more hours/).waitFor();

@@ -1,10 +1,11 @@
-// "Add webhook": the URL, a description, and which events it receives — all of them (the default,
-// which also takes types added later) or the ones ticked, grouped by what they are about. The
-// answer's signing secret is shown once, here: closing this view is the last chance to copy it.
+// "Add webhook" and "Edit webhook": the URL, a description, and which events it receives — all of
+// them (the default, which also takes types added later) or the ones ticked, grouped by what they
+// are about. A new webhook's signing secret is shown once, here: closing this view is the last
+// chance to copy it.
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, call } from "../../api/client";
-import type { CreatedWebhook } from "../../api/types";
+import type { CreatedWebhook, Webhook } from "../../api/types";
 import { Button } from "../../components/Button";
 import { CopyField } from "../../components/CopyField";
 import { Dialog } from "../../components/Dialog";
@@ -13,7 +14,7 @@ import { Icon } from "../../components/Icon";
 import { useNotify } from "../../components/Toast";
 import { useAction } from "../../lib/forms";
 import { keys } from "../../lib/places";
-import { type ChoosableEventType, EVENT_TYPE_GROUPS } from "../../lib/webhook-types";
+import { type ChoosableEventType, EVENT_TYPE_GROUPS, type EventType } from "../../lib/webhook-types";
 import { asSentence, refuseField } from "./problems";
 
 type Scope = "all" | "chosen";
@@ -56,58 +57,92 @@ export function CreateWebhookDialog({
         (created ? (
           <SecretView created={created} onDone={close} />
         ) : (
-          <CreateForm orgId={orgId} onCreated={setCreated} onClose={close} />
+          <WebhookForm orgId={orgId} onCreated={setCreated} onClose={close} />
         ))}
     </Dialog>
   );
 }
 
-function CreateForm({
+export function EditWebhookDialog({
   orgId,
+  webhook,
+  onClose,
+}: {
+  orgId: string;
+  webhook: Webhook | null;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog open={webhook !== null} wide title="Edit webhook" onClose={onClose}>
+      {webhook && <WebhookForm key={webhook.id} orgId={orgId} webhook={webhook} onClose={onClose} />}
+    </Dialog>
+  );
+}
+
+/** Adds a webhook, or changes `webhook` when given (its secret stays as it is). */
+function WebhookForm({
+  orgId,
+  webhook,
   onCreated,
   onClose,
 }: {
   orgId: string;
-  onCreated: (created: CreatedWebhook) => void;
+  webhook?: Webhook;
+  /** A new webhook, with its secret. */
+  onCreated?: (created: CreatedWebhook) => void;
   onClose: () => void;
 }) {
   const client = useQueryClient();
   const notify = useNotify();
-  const [url, setUrl] = useState("");
-  const [description, setDescription] = useState("");
-  const [scope, setScope] = useState<Scope>("all");
-  const [types, setTypes] = useState<Set<ChoosableEventType>>(new Set());
+  const [url, setUrl] = useState(webhook?.url ?? "");
+  const [description, setDescription] = useState(webhook?.description ?? "");
+  const [scope, setScope] = useState<Scope>(webhook && webhook.types.length > 0 ? "chosen" : "all");
+  // EventType, not ChoosableEventType: a type set through the API that is not offered here is kept.
+  const [types, setTypes] = useState<Set<EventType>>(new Set(webhook?.types));
 
-  const create = useAction(async () => {
+  const save = useAction(async () => {
     if (!url.trim()) throw refuseField("url", "Enter the address Rollcall should post the events to.");
     if (scope === "chosen" && types.size === 0)
       throw refuseField("types", "Tick at least one kind of event, or choose all events.");
+    // An empty list is every type, as the API reads it.
+    const chosen = scope === "all" ? [] : [...types];
+    if (webhook) {
+      await call(
+        api.PATCH("/api/v1/orgs/{org}/webhooks/{id}", {
+          params: { path: { org: orgId, id: webhook.id } },
+          body: { url: url.trim(), description: description.trim() || null, types: chosen },
+        }),
+      );
+      await client.invalidateQueries({ queryKey: keys.webhooks(orgId) });
+      notify(`Webhook ${url.trim()} saved`);
+      onClose();
+      return;
+    }
     const answer = await call(
       api.POST("/api/v1/orgs/{org}/webhooks", {
         params: { path: { org: orgId } },
         body: {
           url: url.trim(),
           ...(description.trim() ? { description: description.trim() } : {}),
-          // An empty list is every type, as the API reads it.
-          types: scope === "all" ? [] : [...types],
+          types: chosen,
         },
       }),
     );
     await client.invalidateQueries({ queryKey: keys.webhooks(orgId) });
     notify(`Webhook ${answer.webhook.url} added`);
-    onCreated(answer);
+    onCreated?.(answer);
   });
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void create.run();
+    void save.run();
   };
   // The API names a refused type by its place in the list ("types/3").
   const typeFields =
-    create.error?.errors.map((e) => e.field).filter((f) => f === "types" || f.startsWith("types/")) ?? [];
-  const typesError = typeFields[0] ? asSentence(create.fieldError(typeFields[0])) : undefined;
+    save.error?.errors.map((e) => e.field).filter((f) => f === "types" || f.startsWith("types/")) ?? [];
+  const typesError = typeFields[0] ? asSentence(save.fieldError(typeFields[0])) : undefined;
   const toggle = (type: ChoosableEventType, on: boolean) => {
-    create.reset();
+    save.reset();
     setTypes((current) => {
       const next = new Set(current);
       if (on) next.add(type);
@@ -124,10 +159,10 @@ function CreateForm({
         inputMode="url"
         value={url}
         onChange={(e) => {
-          create.reset();
+          save.reset();
           setUrl(e.target.value);
         }}
-        error={asSentence(create.fieldError("url"))}
+        error={asSentence(save.fieldError("url"))}
         maxLength={2048}
         autoComplete="off"
         spellCheck={false}
@@ -138,10 +173,10 @@ function CreateForm({
         label="Description (optional)"
         value={description}
         onChange={(e) => {
-          create.reset();
+          save.reset();
           setDescription(e.target.value);
         }}
-        error={asSentence(create.fieldError("description"))}
+        error={asSentence(save.fieldError("description"))}
         maxLength={500}
         autoComplete="off"
         placeholder="Syncs members to the billing system"
@@ -152,7 +187,7 @@ function CreateForm({
         name="webhook-scope"
         value={scope}
         onChange={(s) => {
-          create.reset();
+          save.reset();
           setScope(s);
         }}
         choices={SCOPES}
@@ -187,12 +222,18 @@ function CreateForm({
           )}
         </fieldset>
       )}
-      <FormError message={create.formError(["url", "description", ...typeFields])} />
+      <FormError message={save.formError(["url", "description", ...typeFields])} />
       <div className="form-actions">
         <Button onClick={onClose}>Cancel</Button>
-        <Button type="submit" variant="primary" busy={create.busy}>
-          <Icon name="plus" /> Add webhook
-        </Button>
+        {webhook ? (
+          <Button type="submit" variant="primary" busy={save.busy}>
+            Save changes
+          </Button>
+        ) : (
+          <Button type="submit" variant="primary" busy={save.busy}>
+            <Icon name="plus" /> Add webhook
+          </Button>
+        )}
       </div>
     </form>
   );

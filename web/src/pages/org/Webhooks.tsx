@@ -1,7 +1,7 @@
 // /orgs/:orgId/webhooks (org.apikeys: owners and admins) — the endpoints the organisation's events are
 // posted to (docs/webhooks.md): each with what it receives, whether it is on (and why the server
 // turned it off), its newest delivery, and what an admin does with it: open its delivery log, send
-// a test event, turn it off or on, rotate its secret (the new one shown once), delete it.
+// a test event, change it, turn it off or on, rotate its secret (the new one shown once), delete it.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
@@ -18,8 +18,8 @@ import { formatDateTime, fromNow } from "../../lib/format";
 import { useAction } from "../../lib/forms";
 import { keys, usePlaceParams } from "../../lib/places";
 import { eventTypeLabel, STATUS_LABELS, typesSummary } from "../../lib/webhook-types";
-import { CreateWebhookDialog } from "./CreateWebhookDialog";
 import { OrgGate } from "./OrgGate";
+import { CreateWebhookDialog, EditWebhookDialog } from "./WebhookDialog";
 import "./org.css";
 import "./webhooks.css";
 
@@ -45,6 +45,7 @@ export const STATUS_TONES = { pending: "warn", delivered: "good", failed: "bad" 
 function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
   const name = org.organization.name;
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<Webhook | null>(null);
   const [rotating, setRotating] = useState<Webhook | null>(null);
   const [deleting, setDeleting] = useState<Webhook | null>(null);
   const webhooks = useWebhooks(orgId);
@@ -95,6 +96,7 @@ function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
                 key={w.id}
                 orgId={orgId}
                 webhook={w}
+                onEdit={() => setEditing(w)}
                 onRotate={() => setRotating(w)}
                 onDelete={() => setDeleting(w)}
               />
@@ -103,6 +105,7 @@ function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
         )}
       </section>
       <CreateWebhookDialog orgId={orgId} orgName={name} open={creating} onClose={() => setCreating(false)} />
+      <EditWebhookDialog orgId={orgId} webhook={editing} onClose={() => setEditing(null)} />
       <RotateDialog orgId={orgId} webhook={rotating} onClose={() => setRotating(null)} />
       <DeleteDialog orgId={orgId} webhook={deleting} onClose={() => setDeleting(null)} />
     </>
@@ -112,11 +115,13 @@ function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
 function WebhookCard({
   orgId,
   webhook: w,
+  onEdit,
   onRotate,
   onDelete,
 }: {
   orgId: string;
   webhook: Webhook;
+  onEdit: () => void;
   onRotate: () => void;
   onDelete: () => void;
 }) {
@@ -198,6 +203,9 @@ function WebhookCard({
         </Link>
         <Button size="sm" busy={test.busy} onClick={() => void test.run()}>
           <Icon name="mail" /> Send test event
+        </Button>
+        <Button size="sm" onClick={onEdit}>
+          <Icon name="settings" /> Edit
         </Button>
         <Button size="sm" busy={toggle.busy} onClick={() => void toggle.run()}>
           {w.enabled ? "Turn off" : "Turn on"}
