@@ -19,6 +19,8 @@ import { AuditLogPage } from "./pages/org/AuditLog";
 import { OrgHomePage } from "./pages/org/OrgHome";
 import { OrgMembersPage } from "./pages/org/OrgMembers";
 import { OrgSettingsPage } from "./pages/org/OrgSettings";
+import { WebhookDeliveriesPage } from "./pages/org/WebhookDeliveries";
+import { WebhooksPage } from "./pages/org/Webhooks";
 import { WorkspaceGeneralPage } from "./pages/workspace/WorkspaceGeneral";
 import { WorkspaceHomePage } from "./pages/workspace/WorkspaceHome";
 import { WorkspaceUsersPage } from "./pages/workspace/WorkspaceUsers";
@@ -47,6 +49,8 @@ export function App() {
         <Route path="/orgs/:orgId/members" element={<OrgMembersPage />} />
         <Route path="/orgs/:orgId/audit" element={<AuditLogPage />} />
         <Route path="/orgs/:orgId/api-keys" element={<ApiKeysPage />} />
+        <Route path="/orgs/:orgId/webhooks" element={<WebhooksPage />} />
+        <Route path="/orgs/:orgId/webhooks/:webhookId" element={<WebhookDeliveriesPage />} />
         <Route path="/orgs/:orgId/settings" element={<OrgSettingsPage />} />
         <Route path="/orgs/:orgId/workspaces/:wsId" element={<WorkspaceHomePage />} />
         <Route path="/orgs/:orgId/workspaces/:wsId/users" element={<WorkspaceUsersPage />} />

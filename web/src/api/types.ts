@@ -16,4 +16,7 @@ export type InvitationLookup = Answer<"/api/v1/invitations/lookup", "get">;
 export type DeviceSession = Answer<"/api/v1/me/sessions", "get">["items"][number];
 export type ApiKey = Answer<"/api/v1/orgs/{org}/api-keys", "get">["items"][number];
 export type CreatedApiKey = Answer<"/api/v1/orgs/{org}/api-keys", "post">;
+export type Webhook = Answer<"/api/v1/orgs/{org}/webhooks", "get">["items"][number];
+export type CreatedWebhook = Answer<"/api/v1/orgs/{org}/webhooks", "post">;
+export type WebhookDelivery = Answer<"/api/v1/orgs/{org}/webhooks/{id}/deliveries", "get">["items"][number];
 export type AuditEvent = Answer<"/api/v1/orgs/{org}/audit", "get">["items"][number];

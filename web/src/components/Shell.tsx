@@ -193,6 +193,11 @@ function SideNav({ orgId, wsId }: { orgId: string; wsId: string | undefined }) {
             <Icon name="key" /> API keys
           </NavLink>
         )}
+        {canApiKeys && (
+          <NavLink to={`${base}/webhooks`} className="navlink">
+            <Icon name="link" /> Webhooks
+          </NavLink>
+        )}
         {canOrgSettings && (
           <NavLink to={`${base}/settings`} className="navlink">
             <Icon name="settings" /> Settings

@@ -11,6 +11,9 @@ export const keys = {
   orgInvitations: (orgId: string) => ["org", orgId, "invitations"] as const,
   audit: (orgId: string) => ["org", orgId, "audit"] as const,
   apiKeys: (orgId: string) => ["org", orgId, "api-keys"] as const,
+  webhooks: (orgId: string) => ["org", orgId, "webhooks"] as const,
+  webhookDeliveries: (orgId: string, webhookId: string) =>
+    ["org", orgId, "webhooks", webhookId, "deliveries"] as const,
   workspace: (wsId: string) => ["ws", wsId] as const,
   workspaceMembers: (wsId: string) => ["ws", wsId, "members"] as const,
   workspaceInvitations: (wsId: string) => ["ws", wsId, "invitations"] as const,
