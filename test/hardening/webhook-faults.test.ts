@@ -7,6 +7,8 @@
 //   - a receiver that refuses connections for a while gets its deliveries when it is back, on the
 //     retry schedule, each attempt counted and every attempt carrying the event's webhook-id;
 //   - receivers that answer just inside the deadline slow neither the API nor another endpoint.
+// Two server processes sharing the work are in test/postgres/webhook-servers.test.ts (PostgreSQL
+// only: on PGlite a second process cannot open the same data).
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
