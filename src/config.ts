@@ -84,6 +84,8 @@ export interface Config {
     retryScale: number;
     /** One deadline per attempt: connect, send, answer. */
     timeoutMs: number;
+    /** How long a worker's claim on a delivery keeps other workers away (see webhooks/worker.ts). */
+    leaseMs: number;
   };
   rateLimits: RateLimits;
 }
@@ -248,6 +250,15 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  const webhookTimeoutMs = int("WEBHOOK_TIMEOUT_MS", 15_000, 100, 60_000);
+  // After a server dies mid-post, its deliveries wait out the lease and are posted again. The
+  // default outlasts the slowest attempt (DNS, then the post's deadline) with room to spare; a
+  // lease shorter than the deadline would let a second worker post a delivery still being posted.
+  const webhookLeaseMs = int("WEBHOOK_LEASE_MS", 2 * webhookTimeoutMs + 60_000, 1000, 86_400_000);
+  if (webhookLeaseMs <= webhookTimeoutMs) {
+    problems.push("WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS");
+  }
+
   const config: Config = {
     port,
     host,
@@ -288,7 +299,8 @@ export function loadConfig(env: Env = process.env): Config {
       allowHttp: bool("WEBHOOK_ALLOW_HTTP", false),
       allowPrivate: bool("WEBHOOK_ALLOW_PRIVATE", false),
       retryScale: decimal("WEBHOOK_RETRY_SCALE", 1, 0, 100),
-      timeoutMs: int("WEBHOOK_TIMEOUT_MS", 15_000, 100, 60_000),
+      timeoutMs: webhookTimeoutMs,
+      leaseMs: webhookLeaseMs,
     },
     rateLimits: {
       loginAccount: limit("RATE_LIMIT_LOGIN_ACCOUNT", "10/15m"),

@@ -97,7 +97,7 @@ export class WebhookWorker {
     this.#pollMs = options.pollMs;
     this.#concurrency = options.concurrency ?? CONCURRENCY;
     this.#lookup = options.lookup;
-    this.#leaseMs = 2 * options.config.timeoutMs + 60_000;
+    this.#leaseMs = options.config.leaseMs;
   }
 
   start(): void {

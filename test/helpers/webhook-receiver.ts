@@ -7,6 +7,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { Webhook } from "standardwebhooks";
 
 export interface ReceivedDelivery {
+  /** The path posted to: several endpoints can share one receiver at different paths. */
+  path: string;
   headers: http.IncomingHttpHeaders;
   /** The body exactly as received. */
   body: string;
@@ -32,10 +34,12 @@ export interface Receiver {
 
 /**
  * `answer` decides each status, given how many deliveries came before (and may take its time:
- * a slow receiver). Default: 204.
+ * a slow receiver). Default: 204. `port`: listen there (a receiver coming back where it was);
+ * a free one by default.
  */
 export async function webhookReceiver(
   answer: (n: number, delivery: ReceivedDelivery) => number | Promise<number> = () => 204,
+  options: { port?: number } = {},
 ): Promise<Receiver> {
   const received: ReceivedDelivery[] = [];
   const sockets = new Set<Socket>();
@@ -88,6 +92,7 @@ export async function webhookReceiver(
         }
       }
       const delivery: ReceivedDelivery = {
+        path: req.url ?? "",
         headers: req.headers,
         body,
         verifiedWith,
@@ -107,7 +112,7 @@ export async function webhookReceiver(
     socket.on("error", () => {});
     socket.on("close", () => sockets.delete(socket));
   });
-  server.listen(0, "127.0.0.1");
+  server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
   return receiver;
