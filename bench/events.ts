@@ -31,6 +31,8 @@ export interface EventSettings {
   latencyWrites: number;
   throughputEvents: number;
   throughputEndpoints: number;
+  /** E2 on PGlite: API writes (each a delivery to every endpoint). */
+  pgliteWrites: number;
   costChanges: number;
   costBlocks: number;
   streamReaders: number;
@@ -40,8 +42,9 @@ export interface EventSettings {
 
 export const EVENT_SETTINGS = (quick: boolean): EventSettings => ({
   latencyWrites: quick ? 15 : 50,
-  throughputEvents: quick ? 250 : 1000,
+  throughputEvents: quick ? 150 : 1000,
   throughputEndpoints: quick ? 4 : 8,
+  pgliteWrites: quick ? 50 : 100,
   costChanges: quick ? 40 : 200,
   costBlocks: quick ? 2 : 4,
   streamReaders: 100,
@@ -79,6 +82,8 @@ export interface EventsReport {
   rows: EventRow[];
   /** Deliveries checked with standardwebhooks (every 10th; a failed check stops the run). */
   verified: number;
+  /** How long E1–E5 took, set-up included, on each database. */
+  seconds: Record<string, number>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -396,7 +401,7 @@ export async function postgresEvents(input: PostgresEventsInput): Promise<Events
     const before = receiver.arrivals.length;
     await writeEvents(db, throughputOrg, s.throughputEvents);
     const committed = performance.now();
-    await receiver.waitForCount(before + deliveries, 120_000);
+    await receiver.waitForCount(before + deliveries, 300_000);
     const last = receiver.arrivals.at(-1)?.at ?? committed;
     const seconds = (last - committed) / 1000;
     rows.push({
@@ -506,7 +511,7 @@ export async function pgliteEvents(rollcall: Server, settings: EventSettings): P
     });
     log(`  API write: p50 ${viaApi.p50Ms.toFixed(1)} ms, p99 ${viaApi.p99Ms.toFixed(1)} ms`);
 
-    const events = Math.ceil(settings.throughputEvents / 2);
+    const events = settings.pgliteWrites;
     const endpoints = settings.throughputEndpoints - 1;
     log(`\nE2 ${events} API writes × ${endpoints + 1} endpoints (PGlite)`);
     await addEndpoints(c, receiver, orgId, "throughput", endpoints);
@@ -522,7 +527,7 @@ export async function pgliteEvents(rollcall: Server, settings: EventSettings): P
         }
       }),
     );
-    await receiver.waitForCount(before + deliveries, 120_000);
+    await receiver.waitForCount(before + deliveries, 300_000);
     const seconds = ((receiver.arrivals.at(-1)?.at ?? started) - started) / 1000;
     rows.push({
       id: "E2",

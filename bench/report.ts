@@ -264,7 +264,13 @@ function eventTables(e: EventsReport): string[] {
       ),
     );
   }
-  tables.push(`Deliveries checked with standardwebhooks: ${n(e.verified)}, all valid.`);
+  tables.push(
+    `Deliveries checked with standardwebhooks: ${n(e.verified)}, all valid. E1–E5 took ` +
+      Object.entries(e.seconds ?? {})
+        .map(([db, s]) => `${s.toFixed(0)} s on ${db}`)
+        .join(", ") +
+      ", set-up included.",
+  );
   return tables;
 }
 

@@ -178,6 +178,7 @@ try {
   const eventSettings = EVENT_SETTINGS(quick);
   /** E1–E5 on this PostgreSQL, then E1–E2 on a Rollcall of its own on PGlite. */
   const measureEvents = async (): Promise<EventsReport> => {
+    let t = performance.now();
     const found = await postgresEvents({
       rollcall,
       startSibling: () => startRollcall(postgres.url, mailbox.url, WEBHOOK_ENV),
@@ -198,6 +199,8 @@ try {
         return { userId: signup.user.id, token: signup.session.token };
       },
     });
+    const postgresSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-pglite-"));
     const embedded = await startRollcall(null, mailbox.url, { ...WEBHOOK_ENV, DATA_DIR: dataDir });
     try {
@@ -206,6 +209,7 @@ try {
         settings: eventSettings,
         rows: [...found.rows, ...onPglite.rows],
         verified: found.verified + onPglite.verified,
+        seconds: { postgres: postgresSeconds, pglite: (performance.now() - t) / 1000 },
       };
     } finally {
       await embedded.stop();
