@@ -163,7 +163,7 @@ function eventChecks(rows: EventRow[]): Check[] {
     if (row.id === "E3" && row.cost) {
       const added = row.cost.with.p50Ms / row.cost.without.p50Ms - 1;
       out.push({
-        target: `E3 3 endpoints add ≤ 10 % to a role change (p50), ${where}`,
+        target: `E3 3 endpoints add ≤ 10 % to a role change (p50), ${where}, ${row.what.replace("PATCH member role, ", "")}`,
         measured: `${ms(row.cost.without.p50Ms)} → ${ms(row.cost.with.p50Ms)} ms = ${added >= 0 ? "+" : ""}${(added * 100).toFixed(0)} %`,
         met: added <= 0.1,
       });
