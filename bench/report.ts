@@ -170,7 +170,7 @@ function eventChecks(rows: EventRow[]): Check[] {
     }
     if (row.id === "E4" && l) {
       out.push({
-        target: `E4 write → 100 streams, ${where}`,
+        target: `E4 ${row.what}, ${where}`,
         measured: `p50 ${ms(l.p50Ms)} ms, p99 ${ms(l.p99Ms)} ms`,
         met: null,
       });
