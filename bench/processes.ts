@@ -36,15 +36,22 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Rollcall's production build on `databaseUrl`, its mail going to `smtpUrl` (the bench's listener). */
-export async function startRollcall(databaseUrl: string, smtpUrl: string): Promise<Server> {
+/**
+ * Rollcall's production build on `databaseUrl` (or, when it is null, on PGlite in `env.DATA_DIR`),
+ * its mail going to `smtpUrl` (the bench's listener); `env` adds to or overrides its environment.
+ */
+export async function startRollcall(
+  databaseUrl: string | null,
+  smtpUrl: string,
+  env: Record<string, string> = {},
+): Promise<Server> {
   if (!existsSync("dist/main.js")) throw new Error("no production build: run npm run build first");
   const port = await freePort();
   const metricsToken = randomBytes(32).toString("hex");
   const child = spawn(process.execPath, ["dist/main.js", "serve"], {
     env: {
       ...process.env,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: databaseUrl ?? "",
       SMTP_URL: smtpUrl,
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -58,6 +65,7 @@ export async function startRollcall(databaseUrl: string, smtpUrl: string): Promi
       RATE_LIMIT_INVITATION_MAILS_RECIPIENT: "1000000/1d",
       RATE_LIMIT_ORGS_USER: "1000000/1d",
       RATE_LIMIT_SEARCH_USER: "1000000/1m",
+      ...env,
     },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -1,6 +1,7 @@
 // What a benchmark run found, as tables (Markdown, so that BENCHMARKS.md can take them as they
 // are) and as bench/results/<time>.json. The targets are issue 6's.
 import { mkdirSync, writeFileSync } from "node:fs";
+import type { EventRow, EventsReport } from "./events.js";
 import type { LoadResult } from "./load.js";
 
 export interface Row {
@@ -31,6 +32,8 @@ export interface Report {
   invitationPairs: Record<string, { pairs: number; medianMs: number; meanMs: number }>;
   /** W4's terms one at a time, sequentially: matches on the first page, median and slowest of 7. */
   searchTerms: { q: string; matches: number; medianMs: number; maxMs: number }[];
+  /** E1–E5: events and webhooks (events.ts); issue 15's targets. */
+  events?: EventsReport;
 }
 
 const TITLES: Record<string, string> = {
@@ -133,7 +136,142 @@ export function checks(r: Report): Check[] {
       met: ratio <= 1.5,
     });
   }
+  out.push(...eventChecks(r.events?.rows ?? []));
   return out;
+}
+
+/** Issue 15's targets for events and webhooks. */
+function eventChecks(rows: EventRow[]): Check[] {
+  const out: Check[] = [];
+  for (const row of rows) {
+    const where = row.database === "postgres" ? "PostgreSQL" : "PGlite";
+    const l = row.latency;
+    if (row.id === "E1" && l) {
+      out.push({
+        target: `E1 event → delivery p99 ≤ 1 s, ${where}: ${row.what}`,
+        measured: `${ms(l.p99Ms)} ms (p50 ${ms(l.p50Ms)} ms)`,
+        met: l.p99Ms <= 1000,
+      });
+    }
+    if (row.id === "E2" && row.throughput) {
+      out.push({
+        target: `E2 ≥ 500 deliveries/s, one server, ${where}`,
+        measured: `${n(row.throughput.perSecond)}/s`,
+        met: row.throughput.perSecond >= 500,
+      });
+    }
+    if (row.id === "E3" && row.cost) {
+      const added = row.cost.with.p50Ms / row.cost.without.p50Ms - 1;
+      out.push({
+        target: `E3 3 endpoints add ≤ 10 % to a role change (p50), ${where}, ${row.what.replace("PATCH member role, ", "")}`,
+        measured: `${ms(row.cost.without.p50Ms)} → ${ms(row.cost.with.p50Ms)} ms = ${added >= 0 ? "+" : ""}${(added * 100).toFixed(0)} %`,
+        met: added <= 0.1,
+      });
+    }
+    if (row.id === "E4" && l) {
+      out.push({
+        target: `E4 ${row.what}, ${where}`,
+        measured: `p50 ${ms(l.p50Ms)} ms, p99 ${ms(l.p99Ms)} ms`,
+        met: null,
+      });
+    }
+    if (row.id === "E5" && l) {
+      out.push({
+        target: `E5 write on A → stream on B ≤ 100 ms (median), ${where}`,
+        measured: `${ms(l.p50Ms)} ms (p99 ${ms(l.p99Ms)} ms)`,
+        met: l.p50Ms <= 100,
+      });
+    }
+  }
+  return out;
+}
+
+function eventTables(e: EventsReport): string[] {
+  const db = (row: EventRow) => (row.database === "postgres" ? "PostgreSQL" : "PGlite");
+  const latencies = e.rows.filter((x) => x.latency);
+  const tables = [
+    table(
+      [
+        "events",
+        "database",
+        "measured",
+        "n",
+        "p50 from answer",
+        "p99 from answer",
+        "p50 from request",
+        "p99 from request",
+      ],
+      latencies.map((x) => {
+        const l = x.latency as NonNullable<EventRow["latency"]>;
+        return [
+          x.id,
+          db(x),
+          x.what,
+          String(l.samples),
+          `${ms(l.p50Ms)} ms`,
+          `${ms(l.p99Ms)} ms`,
+          `${ms(l.sentP50Ms)} ms`,
+          `${ms(l.sentP99Ms)} ms`,
+        ];
+      }),
+    ),
+  ];
+  const throughput = e.rows.filter((x) => x.throughput);
+  if (throughput.length > 0) {
+    tables.push(
+      table(
+        ["E2 deliveries", "database", "endpoints", "deliveries", "timed from", "seconds", "per second"],
+        throughput.map((x) => {
+          const t = x.throughput as NonNullable<EventRow["throughput"]>;
+          return [
+            x.what,
+            db(x),
+            String(t.endpoints),
+            n(t.deliveries),
+            t.from,
+            t.seconds.toFixed(2),
+            n(t.perSecond),
+          ];
+        }),
+      ),
+    );
+  }
+  const cost = e.rows.filter((x) => x.cost);
+  if (cost.length > 0) {
+    tables.push(
+      table(
+        [
+          "E3 role change",
+          "database",
+          "changes each",
+          "p50, 0 endpoints",
+          "p99, 0 endpoints",
+          "p50, 3 endpoints",
+          "p99, 3 endpoints",
+        ],
+        cost.map((x) => {
+          const c = x.cost as NonNullable<EventRow["cost"]>;
+          return [
+            x.what,
+            db(x),
+            String(c.changes),
+            `${ms(c.without.p50Ms)} ms`,
+            `${ms(c.without.p99Ms)} ms`,
+            `${ms(c.with.p50Ms)} ms`,
+            `${ms(c.with.p99Ms)} ms`,
+          ];
+        }),
+      ),
+    );
+  }
+  tables.push(
+    `Deliveries checked with standardwebhooks: ${n(e.verified)}, all valid. E1–E5 took ` +
+      Object.entries(e.seconds ?? {})
+        .map(([db, s]) => `${s.toFixed(0)} s on ${db}`)
+        .join(", ") +
+      ", set-up included.",
+  );
+  return tables;
 }
 
 export function report(r: Report): string {
@@ -191,6 +329,7 @@ export function report(r: Report): string {
       }),
     ),
   );
+  if (r.events) parts.push(...eventTables(r.events));
   parts.push(
     table(
       ["target", "measured", "met"],
