@@ -9,8 +9,9 @@ import type { AddressInfo, Socket } from "node:net";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
+import { isDelivered, postWebhook } from "./post.js";
 import { newWebhookSecret, webhookHeaders } from "./signing.js";
-import { isDelivered, postWebhook, resolveTarget } from "./target.js";
+import { resolveTarget } from "./target.js";
 
 interface Received {
   method: string;

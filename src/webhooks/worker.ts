@@ -15,13 +15,11 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/index.js";
 import { type TransactionServices, transact } from "../db/transaction.js";
 import { disableEndpoint } from "./operations.js";
+import { isDelivered, type PostWebhookResult, postWebhook } from "./post.js";
 import { nextAttemptDelay } from "./schedule.js";
 import { webhookHeaders } from "./signing.js";
 import {
-  isDelivered,
   type LookupAll,
-  type PostWebhookResult,
-  postWebhook,
   resolveTarget,
   type TargetPolicy,
   TargetRefused,
