@@ -207,7 +207,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       tags: API_TAGS,
       components: {
         securitySchemes: {
-          bearer: { type: "http", scheme: "bearer", description: "A session token from sign-up or log-in" },
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "A session token from sign-up or log-in, an organisation's API key (rk_…) or the installation's service key (rsk_…)",
+          },
           cookie: { type: "apiKey", in: "cookie", name: "rollcall_session" },
         },
       },
@@ -218,9 +223,16 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
         typeof json.$id === "string" ? json.$id : `def-${i}`,
     },
-    // A public route asks for no credentials: the guard lets it through without any.
-    transform: ({ schema, url, route }) =>
-      route.config?.permission === "public" ? { schema: { ...schema, security: [] }, url } : { schema, url },
+    // Each operation names the permission its guard checks (x-permission), and whether the
+    // installation's service keys may read it (x-service-key-reads). A public route asks for no
+    // credentials: the guard lets it through without any.
+    transform: ({ schema, url, route }) => {
+      const permission = route.config?.permission;
+      const documented: Record<string, unknown> = { ...schema, "x-permission": permission };
+      if (route.config?.serviceKeyReads) documented["x-service-key-reads"] = true;
+      if (permission === "public") documented.security = [];
+      return { schema: documented, url };
+    },
   });
   // The shapes the routes share by $ref (http/schemas.ts): one component each in the document.
   for (const schema of [

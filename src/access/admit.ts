@@ -12,12 +12,18 @@ import { orgStanding, workspaceStanding } from "./queries.js";
 /** Where the request acts and as what: set by the guard for routes with `:org` or `:ws`. */
 export interface Access {
   orgId: string;
+  /** The caller's org role; '' for a reader, who holds none. */
   orgRole: string;
   workspaceId: string | null;
   /** Granted directly in the workspace of the path. */
   workspaceRole: string | null;
   /** What the caller acts as there: the higher of the direct role and what the org role gives. */
   effectiveRole: string | null;
+  /**
+   * The installation's service key on one of the routes that admit it (`serviceKeyReads`): it
+   * reads the place, holds no role in it and may change nothing there.
+   */
+  reader?: true;
 }
 
 /** The place a path names: an organisation, or a workspace. */
@@ -82,6 +88,16 @@ export function admit(
     );
   }
   return access;
+}
+
+/**
+ * A service key's access to the place a path names: the place must exist (`orgId`: the
+ * organisation holding it, or null); the key reads it without a role (DESIGN §7).
+ */
+export function admitReader(where: Where, orgId: string | null): Access {
+  if (!orgId) throw new AppError("orgId" in where ? "organization_not_found" : "workspace_not_found");
+  const workspaceId = "workspaceId" in where ? where.workspaceId : null;
+  return { orgId, orgRole: "", workspaceId, workspaceRole: null, effectiveRole: null, reader: true };
 }
 
 /**

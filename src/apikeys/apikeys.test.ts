@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type Answer, buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
+import { joinOrg } from "../../test/helpers/org.js";
 import type { OrgRole } from "../access/catalogue.js";
 import { sha256 } from "../tokens.js";
 
@@ -41,11 +42,8 @@ async function newOrg(x: TestApp = t): Promise<Org> {
   return { owner, orgId, sales: await ws("Sales"), support: await ws("Support") };
 }
 
-async function join(orgId: string, role: OrgRole, x: TestApp = t): Promise<SignedUp> {
-  const u = await buildUser(x, { name: `A ${role}` });
-  await x.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
-  return u;
-}
+const join = (orgId: string, role: OrgRole, x: TestApp = t): Promise<SignedUp> =>
+  joinOrg(x, orgId, role, `A ${role}`);
 
 async function makeKey(
   org: Org,

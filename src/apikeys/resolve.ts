@@ -64,13 +64,8 @@ export async function resolveApiKey(
 ): Promise<{ key: ResolvedApiKey; standing: PlaceStanding | null } | null> {
   const parsed = parseKeyToken(token);
   if (parsed?.kind !== "api_key") return null;
-  const named = place.kind === "org" ? place.orgId : place.kind === "workspace" ? place.workspaceId : "";
   const statement = STATEMENTS[place.kind === "workspace" ? "workspace" : "org"];
-  const { rows } = await database.pool.query<Row>({
-    ...statement,
-    // PostgreSQL refuses a NUL in text, and no id holds one: such a place is simply not found.
-    values: [parsed.hash, named.includes("\u0000") ? "" : named],
-  });
+  const { rows } = await database.pool.query<Row>({ ...statement, values: [parsed.hash, placeId(place)] });
   const row = rows[0];
   const now = Date.now();
   if (!row || (row.expires_at && row.expires_at.getTime() <= now)) return null;
@@ -93,18 +88,55 @@ export async function resolveApiKey(
   return { key, standing };
 }
 
-/** The service key a token names; null for anything else. */
-export async function resolveServiceKey(db: Queryable, token: string): Promise<ResolvedServiceKey | null> {
+// A service key reads every organisation: what it needs of the place is only that it exists, and
+// which organisation holds it — read in the same statement as the key.
+const SERVICE_STATEMENTS = {
+  org: {
+    name: "rollcall_resolve_service_key_org",
+    text: `SELECT k.id, k.name, k.last_used_at,
+        (SELECT o.id FROM organizations o WHERE o.id = $2) AS place_org_id
+      FROM service_keys k WHERE k.token_hash = $1`,
+  },
+  workspace: {
+    name: "rollcall_resolve_service_key_workspace",
+    text: `SELECT k.id, k.name, k.last_used_at,
+        (SELECT w.org_id FROM workspaces w WHERE w.id = $2) AS place_org_id
+      FROM service_keys k WHERE k.token_hash = $1`,
+  },
+} as const;
+
+/**
+ * The service key a token names, with the organisation holding the place the path names (null
+ * when there is no such place, or the route names none); null for anything but a live service key.
+ */
+export async function resolveServiceKey(
+  database: { db: Queryable; pool: pg.Pool },
+  token: string,
+  place: Place,
+): Promise<{ key: ResolvedServiceKey; placeOrgId: string | null } | null> {
   const parsed = parseKeyToken(token);
   if (parsed?.kind !== "service_key") return null;
-  const row = await db
-    .selectFrom("service_keys")
-    .select(["id", "name", "last_used_at"])
-    .where("token_hash", "=", parsed.hash)
-    .executeTakeFirst();
+  const named = placeId(place);
+  const { rows } = await database.pool.query<{
+    id: string;
+    name: string;
+    last_used_at: Date | null;
+    place_org_id: string | null;
+  }>({
+    ...SERVICE_STATEMENTS[place.kind === "workspace" ? "workspace" : "org"],
+    values: [parsed.hash, named],
+  });
+  const row = rows[0];
   if (!row) return null;
-  await touch(db, "service_keys", row, Date.now());
-  return { kind: "service_key", id: row.id, name: row.name };
+  await touch(database.db, "service_keys", row, Date.now());
+  return { key: { kind: "service_key", id: row.id, name: row.name }, placeOrgId: row.place_org_id };
+}
+
+/** The id a place names, for a statement's parameter ('' for none, or for one no id can be). */
+function placeId(place: Place): string {
+  const named = place.kind === "org" ? place.orgId : place.kind === "workspace" ? place.workspaceId : "";
+  // PostgreSQL refuses a NUL in text, and no id holds one: such a place is simply not found.
+  return named.includes("\u0000") ? "" : named;
 }
 
 /** Writes a key's last use when the one written is over a minute old. */

@@ -1,12 +1,12 @@
 // The feed over HTTP (docs/events.md): a page at a time, or live as Server-Sent Events, for an
-// organisation (org.apikeys) or the whole installation (a service key).
+// organisation (org.apikeys, or a service key) or the whole installation (a service key).
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { can } from "../access/can.js";
 import { orgStanding } from "../access/queries.js";
 import { AppError } from "../core/errors.js";
-import { actorOf, requireAccess, requireServiceKey } from "../http/guard.js";
+import { callerOf, requireAccess, requireServiceKey } from "../http/guard.js";
 import { problems, ref, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
@@ -92,7 +92,7 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
   app.get(
     "/api/v1/orgs/:org/events",
     {
-      config: { permission: "org.apikeys" },
+      config: { permission: "org.apikeys", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "listEvents",
@@ -121,7 +121,7 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
   app.get(
     "/api/v1/orgs/:org/events/stream",
     {
-      config: { permission: "org.apikeys" },
+      config: { permission: "org.apikeys", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "streamEvents",
@@ -133,8 +133,9 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
     },
     async (request, reply) => {
       const { orgId } = requireAccess(request);
-      const caller = actorOf(request);
+      const caller = callerOf(request);
       const stillAllowed = async () => {
+        if (caller.type === "service_key") return serviceKeyLive(caller.id);
         if (caller.type === "user") {
           const session = request.auth?.session;
           const live = session
@@ -174,17 +175,20 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
     },
     async (request, reply) => {
       const key = requireServiceKey(request);
-      const stillAllowed = async () =>
-        !!(await db.selectFrom("service_keys").select("id").where("id", "=", key.id).executeTakeFirst());
       await serve(
         request,
         reply,
         `service_key:${key.id}`,
         { orgId: null, types: parseTypes(request.query.types) },
-        stillAllowed,
+        () => serviceKeyLive(key.id),
       );
     },
   );
+
+  /** Whether a service key is still there (not revoked), asked again while its stream is open. */
+  async function serviceKeyLive(id: string): Promise<boolean> {
+    return !!(await db.selectFrom("service_keys").select("id").where("id", "=", id).executeTakeFirst());
+  }
 
   async function serve(
     request: FastifyRequest,

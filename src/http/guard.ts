@@ -4,7 +4,7 @@
 export type { Access } from "../access/admit.js";
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type Access, admit, type Where } from "../access/admit.js";
+import { type Access, admit, admitReader, type Where } from "../access/admit.js";
 import { scopeOf } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { looksLikeKey, parseKeyToken } from "../apikeys/model.js";
@@ -26,9 +26,12 @@ import { csrfCheck } from "./csrf.js";
  */
 export type RoutePermission = "public" | "session" | "service" | "workspace.member" | (string & {});
 
-/** Who is calling a route with a place: a person, or an API key of the organisation. */
+/**
+ * Who is calling a route with a place: a person, an API key of the organisation, or the
+ * installation's service key on a route that lets it read (`serviceKeyReads`).
+ */
 export interface Caller {
-  type: "user" | "api_key";
+  type: "user" | "api_key" | "service_key";
   id: string;
   name: string;
 }
@@ -40,6 +43,11 @@ declare module "fastify" {
     selfParam?: string;
     /** A `session` route that answers with the caller's organisations: read with the session. */
     withOrganizations?: boolean;
+    /**
+     * A route that reads (members, roles, workspaces, events, authorize) and that the
+     * installation's service keys may call in every organisation, without a role (DESIGN §7).
+     */
+    serviceKeyReads?: boolean;
   }
   interface FastifyRequest {
     /** A person's session (null for a key). */
@@ -95,10 +103,16 @@ export function requireAccess(request: FastifyRequest): Access {
   return request.access;
 }
 
-/** The person or API key acting, as the audit trail records them. */
-export function actorOf(request: FastifyRequest): Actor & { id: string } {
+/** Who is calling a route with a place (a person, an API key, a service key that reads). */
+export function callerOf(request: FastifyRequest): Caller {
   if (!request.caller) throw new AppError("unauthenticated");
-  const { type, id, name } = request.caller;
+  return request.caller;
+}
+
+/** The person or API key acting, as the audit trail records them; a service key acts on nothing. */
+export function actorOf(request: FastifyRequest): Actor & { id: string; type: "user" | "api_key" } {
+  const { type, id, name } = callerOf(request);
+  if (type === "service_key") throw new AppError("forbidden", "A service key reads; it changes nothing.");
   return { type, id, name, ip: request.ip ?? null };
 }
 
@@ -138,6 +152,16 @@ export function registerGuard(
       );
     }
     const placed = route.url.includes(":org") || route.url.includes(":ws");
+    // A service key reads: only GET routes of a place, and the authorize question, admit it.
+    if (route.config?.serviceKeyReads) {
+      const asks = route.method === "POST" && route.url.endsWith("/authorize");
+      const reads = route.method === "GET" || route.method === "HEAD";
+      if (!placed || (!reads && !asks)) {
+        throw new Error(
+          `Route ${String(route.method)} ${route.url} changes something: no service key reads it`,
+        );
+      }
+    }
     if (!SPECIAL.has(permission) || permission === "workspace.member") {
       if (!placed) throw new Error(`Route ${route.url} needs :org or :ws for its permission "${permission}"`);
     }
@@ -193,15 +217,21 @@ export function registerGuard(
       );
     }
     if (kind === "service_key") {
-      const key = await resolveServiceKey(database.db, token);
-      if (!key) throw new AppError("invalid_api_key");
-      if (permission !== "service") {
+      const reads = request.routeOptions.config?.serviceKeyReads === true;
+      const place = reads ? placeOf(request, permission) : ({ kind: "none" } as const);
+      const resolved = await resolveServiceKey(database, token, place);
+      if (!resolved) throw new AppError("invalid_api_key");
+      request.serviceKey = resolved.key;
+      if (permission === "service") return;
+      if (!reads) {
         throw new AppError(
           "forbidden",
-          "A service key verifies sessions (POST /api/v1/sessions/verify); an organisation's routes take its API keys.",
+          "A service key reads members, roles, workspaces and events and verifies sessions; it changes nothing.",
         );
       }
-      request.serviceKey = key;
+      const { id, name } = resolved.key;
+      request.caller = { type: "service_key", id, name };
+      request.access = admitReader(whereOf(request), resolved.placeOrgId);
       return;
     }
     if (permission === "service") {
@@ -229,6 +259,14 @@ export function registerGuard(
     throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
   }
 
+  /** The place a route with `:org` or `:ws` names. */
+  function whereOf(request: FastifyRequest): Where {
+    const params = request.params as Record<string, string | undefined>;
+    if (params.org !== undefined) return { orgId: params.org };
+    if (params.ws !== undefined) return { workspaceId: params.ws };
+    throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
+  }
+
   /** Checks the permission against the caller's standing in the place the path names. */
   function authorize(
     request: FastifyRequest,
@@ -237,10 +275,7 @@ export function registerGuard(
     found: PlaceStanding | null,
   ): Access {
     const params = request.params as Record<string, string | undefined>;
-    let where: Where;
-    if (params.org !== undefined) where = { orgId: params.org };
-    else if (params.ws !== undefined) where = { workspaceId: params.ws };
-    else throw new Error(`${request.routeOptions.url} has no :org or :ws parameter`);
+    const where = whereOf(request);
     const selfParam = request.routeOptions.config?.selfParam;
     return admit(catalogue, permission, where, found, !!selfParam && params[selfParam] === userId);
   }

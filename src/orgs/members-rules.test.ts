@@ -10,6 +10,7 @@ import {
   type TestApp,
   testApp,
 } from "../../test/helpers/app.js";
+import { joinOrg } from "../../test/helpers/org.js";
 import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
@@ -29,11 +30,8 @@ async function owner(name = "Olive Owner"): Promise<SignedUp & { orgId: string }
   return { ...u, orgId: me.json.organizations[0].id };
 }
 
-async function join(orgId: string, role: OrgRole, name = "Someone"): Promise<SignedUp> {
-  const u = await buildUser(t, { name });
-  await t.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
-  return u;
-}
+const join = (orgId: string, role: OrgRole, name = "Someone"): Promise<SignedUp> =>
+  joinOrg(t, orgId, role, name);
 
 async function owners(orgId: string): Promise<string[]> {
   const rows = await t.db

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
+import { joinOrg } from "../../test/helpers/org.js";
 import type { OrgRole } from "../access/catalogue.js";
 
 let t: TestApp;
@@ -20,11 +21,8 @@ async function owner(name = "Olive Owner"): Promise<SignedUp & { orgId: string }
   return { ...u, orgId: me.json.organizations[0].id };
 }
 
-async function join(orgId: string, role: OrgRole, name = "Someone"): Promise<SignedUp> {
-  const u = await buildUser(t, { name });
-  await t.db.insertInto("org_memberships").values({ org_id: orgId, user_id: u.userId, role }).execute();
-  return u;
-}
+const join = (orgId: string, role: OrgRole, name = "Someone"): Promise<SignedUp> =>
+  joinOrg(t, orgId, role, name);
 
 const audit = (orgId: string, action: string) =>
   t.db

@@ -6,7 +6,7 @@ import { permissionsOf } from "../access/can.js";
 import { ORG_ROLES } from "../access/catalogue.js";
 import { limitSearch } from "../core/rate-limit.js";
 import { transact } from "../db/transaction.js";
-import { actorOf, requireAccess, requireAuth } from "../http/guard.js";
+import { actorOf, callerOf, requireAccess, requireAuth } from "../http/guard.js";
 import { Empty, PageQuery, problems, ref, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
@@ -36,7 +36,8 @@ const Id = Type.String({ minLength: 1, maxLength: 100 });
 const OrgParams = Type.Object({ org: Id });
 const MemberParams = Type.Object({ org: Id, user: Id });
 
-function callerOf(request: FastifyRequest): Caller {
+/** The person or API key changing a membership, with their org role. */
+function changerOf(request: FastifyRequest): Caller {
   return { actor: actorOf(request), orgRole: requireAccess(request).orgRole };
 }
 
@@ -91,7 +92,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
   app.get(
     "/api/v1/orgs/:org",
     {
-      config: { permission: "org.read" },
+      config: { permission: "org.read", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "getOrganization",
@@ -100,7 +101,9 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
         response: {
           200: Type.Object({
             organization: ref(Organization),
-            role: Type.String(),
+            role: Type.Union([Type.String(), Type.Null()], {
+              description: "My org role; null for a service key, which reads without one",
+            }),
             permissions: Type.Array(Type.String()),
             actsAs: ActsAs,
           }),
@@ -109,11 +112,11 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
       },
     },
     async (request) => {
-      const { orgId, orgRole } = requireAccess(request);
+      const { orgId, orgRole, reader } = requireAccess(request);
       const organization = await getOrganization(db, orgId);
       return {
         organization: presentOrganization(organization),
-        role: orgRole,
+        role: reader ? null : orgRole,
         permissions: permissionsOf(catalogue, { orgRole }, "org"),
         actsAs: catalogue.orgRoleActsAs[orgRole] ?? null,
       };
@@ -164,7 +167,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
   app.get(
     "/api/v1/orgs/:org/members",
     {
-      config: { permission: "org.users" },
+      config: { permission: "org.users", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "listOrganizationMembers",
@@ -185,7 +188,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId, orgRole } = requireAccess(request);
-      const { id: callerId } = actorOf(request);
+      const { id: callerId } = callerOf(request);
       const { limit, cursor, q, role } = request.query;
       const after = decodeTimeCursor(cursor);
       if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, callerId);
@@ -210,7 +213,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     },
     async (request) => {
       const { orgId } = requireAccess(request);
-      const caller = callerOf(request);
+      const caller = changerOf(request);
       const member = await transact(services, (tx) =>
         changeMemberRole(tx, catalogue, caller, orgId, request.params.user, request.body.role),
       );
@@ -237,7 +240,7 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
     async (request, reply) => {
       const { orgId } = requireAccess(request);
       await transact(services, (tx) =>
-        removeMember(tx, catalogue, callerOf(request), orgId, request.params.user),
+        removeMember(tx, catalogue, changerOf(request), orgId, request.params.user),
       );
       return sendEmpty(reply, 204);
     },

@@ -103,8 +103,8 @@ export async function createWorkspace(
 
 export interface WorkspaceEntry {
   workspace: WorkspaceRow;
-  /** The caller's effective role there. */
-  role: string;
+  /** The caller's effective role there; null for a service key. */
+  role: string | null;
 }
 
 /**
@@ -115,17 +115,23 @@ export interface WorkspaceEntry {
 export async function listWorkspacesFor(
   db: Queryable,
   catalogue: Catalogue,
-  user: { userId: string; orgId: string; orgRole: string },
+  user: { userId: string; orgId: string; orgRole: string | null },
   page: { limit: number; after?: string | undefined },
 ): Promise<WorkspaceEntry[]> {
+  const { orgRole } = user;
+  // No org role: a service key, which reads every workspace and has a role in none.
+  if (orgRole === null) {
+    const rows = await listWorkspaceRows(db, { orgId: user.orgId, userId: "", onlyGranted: false, ...page });
+    return rows.map(({ direct_role: _, ...workspace }) => ({ workspace, role: null }));
+  }
   const rows = await listWorkspaceRows(db, {
     orgId: user.orgId,
     userId: user.userId,
-    onlyGranted: !catalogue.orgRoleActsAs[user.orgRole],
+    onlyGranted: !catalogue.orgRoleActsAs[orgRole],
     ...page,
   });
   return rows.flatMap(({ direct_role, ...workspace }) => {
-    const role = effectiveWorkspaceRole(catalogue, { orgRole: user.orgRole, workspaceRole: direct_role });
+    const role = effectiveWorkspaceRole(catalogue, { orgRole, workspaceRole: direct_role });
     return role ? [{ workspace, role }] : [];
   });
 }
@@ -318,17 +324,21 @@ export interface Authorization {
 export async function authorizeInWorkspace(
   db: Queryable,
   catalogue: Catalogue,
-  caller: { userId: string; standing: Standing },
+  caller: { userId: string; standing: Standing; reader?: boolean },
   workspaceId: string,
   input: { permission: string; userId?: string | undefined },
 ): Promise<Authorization> {
   if (!scopeOf(catalogue, input.permission)) {
     throw fieldError("permission", `"${input.permission}" is not a permission this server knows.`);
   }
+  // A service key has no standing of its own: it asks about someone, and may ask about anyone.
+  if (caller.reader && input.userId === undefined) {
+    throw fieldError("userId", "A service key asks about someone: give their userId.");
+  }
   const subject = input.userId ?? caller.userId;
   let standing: Standing = caller.standing;
   if (subject !== caller.userId) {
-    if (!can(catalogue, "workspace.users", caller.standing)) {
+    if (!caller.reader && !can(catalogue, "workspace.users", caller.standing)) {
       throw refused(
         `asking about another person needs workspace.users: ${why(catalogue, "workspace.users", caller.standing)}`,
       );

@@ -8,7 +8,7 @@ import { decodeCursor, page } from "../core/paging.js";
 import { limitSearch } from "../core/rate-limit.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
-import { actorOf, requireAccess } from "../http/guard.js";
+import { actorOf, callerOf, requireAccess } from "../http/guard.js";
 import { Empty, Page, PageQuery, problems, ref, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { workspaceMemberAbilities } from "./abilities.js";
@@ -57,7 +57,10 @@ const WorkspaceListItem = Type.Object(
     timezone: Type.String(),
     language: Type.String(),
     createdAt: Timestamp,
-    role: Type.String({ description: "The caller's effective role in the workspace" }),
+    role: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "The caller's effective role in the workspace; null for a service key, which reads without one",
+    }),
   },
   { $id: "MyWorkspace", description: "A workspace the caller can enter, with their effective role in it" },
 );
@@ -153,7 +156,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
   app.get(
     "/api/v1/orgs/:org/workspaces",
     {
-      config: { permission: "org.read" },
+      config: { permission: "org.read", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "listWorkspaces",
@@ -165,13 +168,13 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       },
     },
     async (request) => {
-      const { orgId, orgRole } = requireAccess(request);
-      const user = actorOf(request);
+      const { orgId, orgRole, reader } = requireAccess(request);
+      const caller = callerOf(request);
       const { limit, cursor } = request.query;
       const rows = await listWorkspacesFor(
         db,
         catalogue,
-        { userId: user.id, orgId, orgRole },
+        { userId: caller.id, orgId, orgRole: reader ? null : orgRole },
         { limit, after: decodeCursor(cursor) },
       );
       const result = page(rows, limit, (r) => r.workspace.id);
@@ -188,7 +191,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
   app.get(
     "/api/v1/workspaces/:ws",
     {
-      config: { permission: "workspace.member" },
+      config: { permission: "workspace.member", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "getWorkspace",
@@ -197,7 +200,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
         response: {
           200: Type.Object({
             workspace: ref(Workspace),
-            role: Type.String(),
+            role: Type.Union([Type.String(), Type.Null()]),
             permissions: Type.Array(Type.String()),
           }),
           ...problems(401, 404),
@@ -209,7 +212,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const workspace = await getWorkspace(db, { orgId: access.orgId, workspaceId: request.params.ws });
       return {
         workspace: presentWorkspace(workspace),
-        role: access.effectiveRole ?? "",
+        role: access.reader ? null : (access.effectiveRole ?? ""),
         permissions: permissionsOf(catalogue, access, "workspace"),
       };
     },
@@ -265,7 +268,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
   app.get(
     "/api/v1/workspaces/:ws/members",
     {
-      config: { permission: "workspace.member" },
+      config: { permission: "workspace.member", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "listWorkspaceMembers",
@@ -284,7 +287,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
       const { orgId } = access;
       const { limit, cursor, q, role } = request.query;
       const after = decodeCursor(cursor);
-      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, actorOf(request).id);
+      if (q?.trim()) await limitSearch(limiter, config.rateLimits.searchUser, callerOf(request).id);
       const place = { orgId, workspaceId: request.params.ws };
       const result = await listWorkspaceMembers(db, place, { q, role, limit, after });
       return { ...result, items: result.items.map((m) => presentMember(catalogue, access, m)) };
@@ -358,7 +361,7 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
   app.post(
     "/api/v1/workspaces/:ws/authorize",
     {
-      config: { permission: "workspace.member" },
+      config: { permission: "workspace.member", serviceKeyReads: true },
       schema: {
         tags,
         operationId: "authorizeInWorkspace",
@@ -383,11 +386,11 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
     },
     async (request) => {
       const access = requireAccess(request);
-      const user = actorOf(request);
+      const caller = callerOf(request);
       return authorizeInWorkspace(
         db,
         catalogue,
-        { userId: user.id, standing: access },
+        { userId: caller.id, standing: access, reader: access.reader === true },
         request.params.ws,
         request.body,
       );
