@@ -26,6 +26,7 @@ export class EventBus {
   private stopped = false;
   private reconnect: NodeJS.Timeout | null = null;
 
+  private wakes = 0;
   private checking = false;
   private recheck: NodeJS.Timeout | null = null;
   private recheckMs = RECHECK_FIRST_MS;
@@ -48,10 +49,19 @@ export class EventBus {
     return this.listeners.size;
   }
 
+  /**
+   * Counts the wakes: readers woken by the same wake may share one read (stream.ts), and a read
+   * begun before a wake is never taken for one after it.
+   */
+  get generation(): number {
+    return this.wakes;
+  }
+
   /** Events may have committed: every listener reads again (on the next turn of the loop). */
   wake(): void {
     if (this.listeners.size === 0) return;
     setImmediate(() => {
+      this.wakes++;
       for (const listener of this.listeners) listener();
       this.checkHeldBack();
     });

@@ -124,13 +124,19 @@ const COLUMNS = [
  * Up to `limit` events after `after` (or, without it, from the start of the retention window),
  * and the cursor to continue from: the last event's, else `after` again, else null.
  */
+/** A page of the feed, and the cursor after its last event (null when nothing was ever read). */
+export interface FeedPage {
+  items: FeedEvent[];
+  next: Cursor | null;
+}
+
 export async function readFeed(
   db: Queryable,
   scope: FeedScope,
   after: Cursor | null,
   limit: number,
   retentionDays: number,
-): Promise<{ items: FeedEvent[]; next: Cursor | null }> {
+): Promise<FeedPage> {
   let q = db
     .selectFrom("audit_events")
     .select([...COLUMNS, sql<string>`xid::text`.as("xid_text"), sql<string>`seq::text`.as("seq_text")])

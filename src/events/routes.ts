@@ -6,6 +6,7 @@ import { Type } from "typebox";
 import { can } from "../access/can.js";
 import { orgStanding } from "../access/queries.js";
 import { AppError } from "../core/errors.js";
+import { SingleFlight } from "../core/single-flight.js";
 import { callerOf, requireAccess, requireServiceKey } from "../http/guard.js";
 import { problems, ref, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
@@ -14,6 +15,7 @@ import {
   checkResumable,
   decodeCursor,
   encodeCursor,
+  type FeedPage,
   type FeedScope,
   feedEnd,
   parseTypes,
@@ -82,6 +84,9 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
   const tags = ["events"];
   const open = new Set<EventStream>();
   const perCaller = new Map<string, number>();
+  // One read per scope, cursor and wake, and one check per caller and wake, for all the streams.
+  const reads = new SingleFlight<FeedPage>();
+  const checks = new SingleFlight<boolean>();
 
   // Shutting down: streams end (their readers resume elsewhere) so that the server can close.
   fastify.addHook("preClose", (done) => {
@@ -157,6 +162,7 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
         `${caller.type}:${caller.id}`,
         { orgId, types: parseTypes(request.query.types) },
         stillAllowed,
+        `${caller.type}:${caller.id} ${request.auth?.session.id ?? ""} ${orgId}`,
       );
     },
   );
@@ -181,6 +187,7 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
         `service_key:${key.id}`,
         { orgId: null, types: parseTypes(request.query.types) },
         () => serviceKeyLive(key.id),
+        `service_key:${key.id}`,
       );
     },
   );
@@ -196,6 +203,8 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
     callerKey: string,
     scope: FeedScope,
     stillAllowed: () => Promise<boolean>,
+    /** Names everything `stillAllowed` depends on: streams with the same one share its answer. */
+    checkKey: string,
   ): Promise<void> {
     const query = request.query as { after?: string };
     const header = request.headers["last-event-id"];
@@ -225,6 +234,7 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
       heartbeatMs: config.events.heartbeatMs,
       stallMs: config.events.stallMs,
       stillAllowed,
+      shared: { reads, checks, callerKey: checkKey },
       onError: (err) => request.log.warn({ err }, "event stream ended by an error"),
     });
     open.add(stream);

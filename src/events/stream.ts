@@ -7,9 +7,10 @@
 // taken a batch for `stallMs` is disconnected — it resumes from its Last-Event-ID, which is the
 // cursor of the last event it did receive.
 import type { ServerResponse } from "node:http";
+import type { SingleFlight } from "../core/single-flight.js";
 import type { Queryable } from "../db/index.js";
 import type { EventBus } from "./bus.js";
-import { type Cursor, type FeedScope, readFeed } from "./feed.js";
+import { type Cursor, encodeCursor, type FeedPage, type FeedScope, readFeed } from "./feed.js";
 
 export interface StreamOptions {
   db: Queryable;
@@ -21,6 +22,13 @@ export interface StreamOptions {
   heartbeatMs: number;
   /** Asked before each batch is sent: whether the caller may still read (rule 9). */
   stillAllowed(): Promise<boolean>;
+  /**
+   * Where the streams of one server share their questions: streams woken by the same wake that
+   * read the same scope from the same cursor make one read between them, and those of one caller
+   * one check (`callerKey` names the caller, the place and, for a person, the session: whatever
+   * `stillAllowed` depends on). Without it, each stream asks alone.
+   */
+  shared?: { reads: SingleFlight<FeedPage>; checks: SingleFlight<boolean>; callerKey: string };
   batchSize?: number;
   stallMs?: number;
   onError(err: unknown): void;
@@ -91,17 +99,11 @@ export class EventStream {
       const size = this.options.batchSize ?? 100;
       while (this.wanted && !this.closed) {
         this.wanted = false;
-        if (!(await this.options.stillAllowed())) {
+        if (!(await this.ask())) {
           this.close();
           return;
         }
-        const { items, next } = await readFeed(
-          this.options.db,
-          this.options.scope,
-          this.cursor,
-          size,
-          this.options.retentionDays,
-        );
+        const { items, next } = await this.read(size);
         if (items.length === 0) break;
         let text = "";
         for (const e of items) {
@@ -119,6 +121,29 @@ export class EventStream {
     } finally {
       this.reading = false;
     }
+  }
+
+  /** Whether the caller may still read: asked once per wake for all of its streams. */
+  private ask(): Promise<boolean> {
+    const { shared, stillAllowed } = this.options;
+    if (!shared) return stillAllowed();
+    return shared.checks.run(`${shared.callerKey} ${this.options.bus.generation}`, stillAllowed);
+  }
+
+  /** The next batch from the cursor: read once per wake for every stream at the same place. */
+  private read(size: number): Promise<FeedPage> {
+    const { db, scope, retentionDays, shared } = this.options;
+    const cursor = this.cursor;
+    const read = () => readFeed(db, scope, cursor, size, retentionDays);
+    if (!shared) return read();
+    const key = [
+      scope.orgId ?? "*",
+      scope.types.join(","),
+      encodeCursor(cursor),
+      size,
+      this.options.bus.generation,
+    ];
+    return shared.reads.run(key.join(" "), read);
   }
 
   /** Waits for the socket to take what it holds; a reader that does not within stallMs is cut off. */

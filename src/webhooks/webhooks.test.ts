@@ -1,7 +1,7 @@
 // An organisation's webhooks end to end (docs/webhooks.md, DESIGN §8): the routes, a delivery
 // written in the event's transaction, posted by the worker to receivers on 127.0.0.1 that verify
-// every delivery with the Standard Webhooks library, retries, a 410, rotation, the address rules,
-// several servers, and a slow receiver that holds up nobody else.
+// every delivery with the Standard Webhooks library, retries, a 410, rotation and the address
+// rules. How the worker shares its posts: worker.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,67 +9,18 @@ import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/help
 import { eventually } from "../../test/helpers/eventually.js";
 import { buildInvitation } from "../../test/helpers/invitations.js";
 import { buildOrg, joinOrg, type Org } from "../../test/helpers/org.js";
-import { type Receiver, webhookReceiver } from "../../test/helpers/webhook-receiver.js";
+import { WEBHOOK_TEST_ENV, webhookKit } from "../../test/helpers/webhooks.js";
 import { MAX_WEBHOOKS_PER_ORG } from "./model.js";
 
-const ENV = {
-  WEBHOOK_ALLOW_HTTP: "true",
-  WEBHOOK_ALLOW_PRIVATE: "true",
-  // 5 s, 5 min, 30 min… become 5 ms, 300 ms, 1.8 s…
-  WEBHOOK_RETRY_SCALE: "0.001",
-  WEBHOOK_TIMEOUT_MS: "5000",
-  EVENTS_POLL_MS: "50",
-};
-
 let t: TestApp;
-const receivers: Receiver[] = [];
+const { receiver, closeReceivers, makeWebhook, deliveries, newWorkspace } = webhookKit(() => t);
 before(async () => {
-  t = await testApp(ENV);
+  t = await testApp(WEBHOOK_TEST_ENV);
 });
 after(async () => {
   await t.close();
-  for (const r of receivers) await r.close();
+  await closeReceivers();
 });
-
-async function receiver(answer?: Parameters<typeof webhookReceiver>[0]): Promise<Receiver> {
-  const r = await webhookReceiver(answer);
-  receivers.push(r);
-  return r;
-}
-
-async function makeWebhook(
-  org: Org,
-  r: Receiver,
-  body: Record<string, unknown> = {},
-  token = org.owner.token,
-  x: TestApp = t,
-): Promise<{ id: string; secret: string }> {
-  const res = await x.request("POST", `/api/v1/orgs/${org.orgId}/webhooks`, {
-    token,
-    body: { url: r.url, ...body },
-  });
-  assert.equal(res.status, 201, res.text);
-  assert.match(res.json.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
-  r.secrets.push(res.json.secret);
-  return { id: res.json.webhook.id, secret: res.json.secret };
-}
-
-async function deliveries(org: Org, webhookId: string, query = "") {
-  const res = await t.request("GET", `/api/v1/orgs/${org.orgId}/webhooks/${webhookId}/deliveries${query}`, {
-    token: org.owner.token,
-  });
-  assert.equal(res.status, 200, res.text);
-  return res.json;
-}
-
-async function newWorkspace(org: Org, name: string, x: Pick<TestApp, "request"> = t): Promise<string> {
-  const res = await x.request("POST", `/api/v1/orgs/${org.orgId}/workspaces`, {
-    token: org.owner.token,
-    body: { name },
-  });
-  assert.equal(res.status, 201, res.text);
-  return res.json.workspace.id;
-}
 
 /** Someone joins through an invite link: member.added (and nothing else at org level). */
 async function joinThroughLink(org: Org): Promise<SignedUp> {
@@ -661,63 +612,5 @@ describe("where webhooks may go", () => {
     } finally {
       await strict.close();
     }
-  });
-});
-
-describe("the worker", () => {
-  test("two servers on one database: each delivery is posted once", async () => {
-    const sibling = await t.sibling();
-    try {
-      const org = await buildOrg(t);
-      const r = await receiver();
-      await makeWebhook(org, r, { types: ["workspace.created"] });
-      const names = Array.from({ length: 12 }, (_, i) => `Parallel ${i}`);
-      // Half the changes through each server: each server's commits wake its own worker first.
-      await Promise.all(names.map((name, i) => newWorkspace(org, name, i % 2 === 0 ? t : sibling)));
-      await eventually(
-        async () => assert.equal(new Set(r.received.map((d) => d.headers["webhook-id"])).size, names.length),
-        10_000,
-        "every event delivered",
-      );
-      await sleep(500);
-      const ids = r.received.map((d) => String(d.headers["webhook-id"]));
-      assert.equal(ids.length, new Set(ids).size, "none posted twice");
-      const rows = await t.db
-        .selectFrom("webhook_deliveries")
-        .select(["status", "attempts"])
-        .where("org_id", "=", org.orgId)
-        .execute();
-      assert.ok(
-        rows.every((row) => row.status === "delivered" && row.attempts === 1),
-        JSON.stringify(rows),
-      );
-    } finally {
-      await sibling.close();
-    }
-  });
-
-  test("a slow receiver holds up only its own deliveries, not another endpoint's", async () => {
-    const org = await buildOrg(t);
-    const slow = await receiver(async () => {
-      await sleep(3000);
-      return 204;
-    });
-    const fast = await receiver();
-    const slowHook = await makeWebhook(org, slow, { types: ["workspace.created"] });
-    await makeWebhook(org, fast, { types: ["workspace.created"] });
-    const started = Date.now();
-    await newWorkspace(org, "First");
-    await newWorkspace(org, "Second");
-    await fast.waitFor((d) => d.payload?.data.data.name === "First", 2000);
-    await fast.waitFor((d) => d.payload?.data.data.name === "Second", 2000);
-    const fastDone = Date.now() - started;
-    assert.ok(fastDone < 2500, `the fast endpoint had both within ${fastDone} ms`);
-    assert.equal(slow.received.length, 0, "the slow one has not answered yet");
-    // The slow endpoint is posted one delivery at a time: the second only once the first is answered.
-    const slowFirst = await slow.waitFor(() => true, 5000);
-    const slowSecond = await slow.waitFor((d) => d !== slowFirst, 5000);
-    assert.ok(slowFirst.at - started < 1500, `the first went at once (${slowFirst.at - started} ms)`);
-    assert.ok(slowSecond.at - slowFirst.at >= 2900, `the second waited (${slowSecond.at - slowFirst.at} ms)`);
-    assert.equal((await deliveries(org, slowHook.id, "?status=pending")).items.length, 0);
   });
 });

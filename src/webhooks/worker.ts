@@ -2,18 +2,20 @@
 // database; each claims due rows with FOR UPDATE SKIP LOCKED, so no two take the same delivery.
 //
 // Unlike the mail worker's batches, this one keeps up to `concurrency` posts in flight and claims
-// again each time one ends, at most one delivery per endpoint at a time (per server): a receiver
-// that takes 15 s to answer holds one slot, and only its own queue waits behind it, never another
-// endpoint's deliveries.
+// again each time posts end, within two shares: at most PER_ENDPOINT posts to one endpoint and
+// PER_ORG to one organisation's endpoints together. A receiver that takes 15 s to answer holds
+// only its own share, and an organisation with many slow endpoints holds only its own: the other
+// organisations' deliveries keep the rest of the slots.
 //
 // A claim takes a lease (attempts + 1, lease_expires_at in the future) in ONE statement that
-// commits at once; the post is made with no transaction open, and its outcome recorded with a
-// second statement. A worker that dies mid-post leaves its claim to run out; the delivery is then
+// commits at once; the post is made with no transaction open. A delivered outcome waits a moment
+// for others and is recorded with them in one statement; a failure is recorded at once. A worker
+// that dies mid-post (or before its record) leaves its claim to run out; the delivery is then
 // claimed again and posted again with the same webhook-id, for the receiver to recognise.
-import { sql } from "kysely";
 import type { Config } from "../config.js";
 import type { Db } from "../db/index.js";
 import { type TransactionServices, transact } from "../db/transaction.js";
+import { type ClaimedDelivery, claimDeliveries, recordDelivered, recordFailure } from "./deliveries.js";
 import { disableEndpoint } from "./operations.js";
 import { isDelivered, type PostWebhookResult, postWebhook } from "./post.js";
 import { nextAttemptDelay } from "./schedule.js";
@@ -46,23 +48,11 @@ export interface WebhookWorkerOptions {
   lookup?: LookupAll;
 }
 
-export const CONCURRENCY = 8;
+/** Posts in flight at once on one server; of them, to one endpoint; to one organisation's endpoints. */
+export const CONCURRENCY = 64;
+export const PER_ENDPOINT = 4;
+export const PER_ORG = 16;
 const MAX_ERROR_LENGTH = 500;
-
-/** A claimed delivery, with what posting it needs from its endpoint. */
-interface Claimed {
-  id: string;
-  org_id: string;
-  endpoint_id: string;
-  event_id: string;
-  type: string;
-  body: unknown;
-  attempts: number;
-  url: string;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: Date | null;
-}
 
 export class WebhookWorker {
   readonly #db: Db;
@@ -82,9 +72,13 @@ export class WebhookWorker {
   #claiming: Promise<void> | undefined;
   #wokenDuringClaim = false;
   #claimFailing = false;
-  /** The endpoints this server is posting to now: one delivery each at a time. */
-  readonly #busy = new Set<string>();
+  /** What this server is posting now, by endpoint and by organisation. */
+  readonly #endpointsInFlight = new Map<string, number>();
+  readonly #orgsInFlight = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Delivered, to be recorded together; the record under way, if any. */
+  #delivered: { row: ClaimedDelivery; status: number | null }[] = [];
+  #recording: Promise<void> | undefined;
 
   constructor(options: WebhookWorkerOptions) {
     this.#services = options.services;
@@ -113,6 +107,7 @@ export class WebhookWorker {
     this.#timer = undefined;
     await this.#claiming;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#recording) await this.#recording;
   }
 
   /** Deliveries may be due (an event committed, a post ended, the poll): claim what there is room for. */
@@ -137,13 +132,22 @@ export class WebhookWorker {
       while (this.#running) {
         const room = this.#concurrency - this.#inFlight.size;
         if (room <= 0) return;
-        const rows = await this.#claim(room);
+        const rows = await claimDeliveries(this.#db, {
+          total: room,
+          perEndpoint: PER_ENDPOINT,
+          perOrg: PER_ORG,
+          endpointsInFlight: this.#endpointsInFlight,
+          orgsInFlight: this.#orgsInFlight,
+          leaseMs: this.#leaseMs,
+        });
         if (this.#claimFailing) {
           this.#claimFailing = false;
           this.#logger.info({}, "webhook worker: claiming deliveries again");
         }
         for (const row of rows) this.#start(row);
-        if (rows.length < room) return;
+        // A claim counts shares over a window of candidates and may take fewer than there is
+        // room for: claim again until one finds nothing.
+        if (rows.length === 0) return;
       }
     } catch (err) {
       if (this.#claimFailing) {
@@ -158,53 +162,23 @@ export class WebhookWorker {
     }
   }
 
-  #start(row: Claimed): void {
-    this.#busy.add(row.endpoint_id);
+  #start(row: ClaimedDelivery): void {
+    count(this.#endpointsInFlight, row.endpoint_id, 1);
+    count(this.#orgsInFlight, row.org_id, 1);
     const post: Promise<void> = this.#deliver(row)
       .catch((err: unknown) =>
         this.#logger.error({ err, deliveryId: row.id }, "webhook worker: delivery failed"),
       )
       .finally(() => {
-        this.#busy.delete(row.endpoint_id);
+        count(this.#endpointsInFlight, row.endpoint_id, -1);
+        count(this.#orgsInFlight, row.org_id, -1);
         this.#inFlight.delete(post);
         this.wake();
       });
     this.#inFlight.add(post);
   }
 
-  /**
-   * Up to `room` due deliveries, the oldest due first and at most one per endpoint, none for an
-   * endpoint this server is posting to. The inner DISTINCT ON picks candidates without locking;
-   * the claim locks them with SKIP LOCKED and checks again that each is still due and unleased,
-   * so a row another worker claimed meanwhile is left alone.
-   */
-  async #claim(room: number): Promise<Claimed[]> {
-    const busy = [...this.#busy];
-    const due = sql`d.status = 'pending' AND d.next_attempt_at <= now()
-      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now())`;
-    const result = await sql<Claimed>`
-      UPDATE webhook_deliveries AS w
-      SET attempts = w.attempts + 1,
-          last_attempt_at = now(),
-          lease_expires_at = now() + make_interval(secs => ${this.#leaseMs / 1000})
-      FROM webhook_endpoints AS e
-      WHERE e.id = w.endpoint_id AND w.id IN (
-        SELECT d.id FROM webhook_deliveries AS d
-        WHERE ${due} AND d.id IN (
-          SELECT c.id FROM (
-            SELECT DISTINCT ON (d.endpoint_id) d.id, d.next_attempt_at
-            FROM webhook_deliveries AS d
-            WHERE ${due} AND NOT (d.endpoint_id = ANY (${busy}::text[]))
-            ORDER BY d.endpoint_id, d.next_attempt_at, d.id) AS c
-          ORDER BY c.next_attempt_at
-          LIMIT ${room})
-        FOR UPDATE OF d SKIP LOCKED)
-      RETURNING w.id, w.org_id, w.endpoint_id, w.event_id, w.type, w.body, w.attempts,
-                e.url, e.secret, e.previous_secret, e.previous_secret_expires_at`.execute(this.#db);
-    return result.rows;
-  }
-
-  async #deliver(row: Claimed): Promise<void> {
+  async #deliver(row: ClaimedDelivery): Promise<void> {
     const body = JSON.stringify(row.body);
     let result: PostWebhookResult;
     try {
@@ -230,7 +204,8 @@ export class WebhookWorker {
       return;
     }
     if (isDelivered(result)) {
-      await this.#recordDelivered(row, result.status);
+      this.#delivered.push({ row, status: result.status });
+      this.#record();
       return;
     }
     const error =
@@ -250,44 +225,50 @@ export class WebhookWorker {
     }
   }
 
-  async #recordDelivered(row: Claimed, status: number | null): Promise<void> {
-    // It was delivered, whatever happened to the row meanwhile (a lease run out, the endpoint
-    // turned off): the record says what the receiver has.
-    await this.#db
-      .updateTable("webhook_deliveries")
-      .set({ status: "delivered", response_status: status, error: null, lease_expires_at: null })
-      .where("id", "=", row.id)
-      .execute();
-    this.#logger.info(
-      { deliveryId: row.id, webhookId: row.endpoint_id, eventId: row.event_id, attempts: row.attempts },
-      "webhook delivered",
-    );
+  /**
+   * Records what was delivered: the outcomes that ended while the last record was being written
+   * go together in the next, so that a busy worker writes one statement for many deliveries.
+   */
+  #record(): void {
+    if (this.#recording) return;
+    this.#recording = (async () => {
+      // Let the posts ending in the same moment join this record.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.#delivered.length > 0) {
+        const batch = this.#delivered;
+        this.#delivered = [];
+        try {
+          await recordDelivered(
+            this.#db,
+            batch.map(({ row, status }) => ({ id: row.id, status })),
+          );
+        } catch (err) {
+          // Unrecorded, the rows are posted again when their leases run out (same webhook-id).
+          this.#logger.error(
+            { err, deliveries: batch.length },
+            "webhook worker: could not record deliveries",
+          );
+          continue;
+        }
+        for (const { row } of batch) {
+          this.#logger.info(
+            { deliveryId: row.id, webhookId: row.endpoint_id, eventId: row.event_id, attempts: row.attempts },
+            "webhook delivered",
+          );
+        }
+      }
+    })().finally(() => {
+      this.#recording = undefined;
+    });
   }
 
-  async #recordFailure(row: Claimed, status: number | null, reason: string): Promise<void> {
+  async #recordFailure(row: ClaimedDelivery, status: number | null, reason: string): Promise<void> {
     const error = reason.slice(0, MAX_ERROR_LENGTH);
     // No more after a 410: the endpoint is turned off.
     const delay = status === 410 ? null : nextAttemptDelay(row.attempts, this.#config.retryScale);
-    const result = await this.#db
-      .updateTable("webhook_deliveries")
-      .set(
-        delay === null
-          ? { status: "failed", response_status: status, error, lease_expires_at: null }
-          : {
-              response_status: status,
-              error,
-              lease_expires_at: null,
-              next_attempt_at: sql<Date>`now() + make_interval(secs => ${delay / 1000})`,
-            },
-      )
-      .where("id", "=", row.id)
-      .where("status", "=", "pending")
-      // Our claim is still the latest: if the lease ran out and another worker claimed the row,
-      // attempts has moved on and the outcome is that worker's to record.
-      .where("attempts", "=", row.attempts)
-      .executeTakeFirst();
+    const recorded = await recordFailure(this.#db, row, { status, error, delayMs: delay });
     const fields = { deliveryId: row.id, webhookId: row.endpoint_id, attempts: row.attempts, status, error };
-    if (result.numUpdatedRows === 0n) {
+    if (!recorded) {
       this.#logger.warn(fields, "webhook worker: the delivery changed before its failure was recorded");
     } else if (delay === null) {
       this.#logger.warn(fields, "webhook delivery failed; giving up");
@@ -295,4 +276,11 @@ export class WebhookWorker {
       this.#logger.info({ ...fields, retryInMs: delay }, "webhook delivery failed; will retry");
     }
   }
+}
+
+/** Adds `by` to a count, forgetting it at zero. */
+function count(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
