@@ -246,6 +246,11 @@ test("a failing receiver: pending with its 500, failed when turned off, retried 
   // Turned off from the list: the pending delivery fails, and the card says nothing is sent.
   await page.getByRole("link", { name: "← Webhooks" }).click();
   await c.getByRole("button", { name: "Turn off" }).click();
+  // It asks first: what is waiting fails.
+  const confirm = page.getByRole("dialog", { name: "Turn this webhook off?" });
+  await confirm.getByText("the deliveries still waiting are marked failed").waitFor();
+  await s.checkA11y(page, "turn-off confirmation");
+  await confirm.getByRole("button", { name: "Turn off" }).click();
   await page
     .getByRole("status")
     .filter({ hasText: `${r.url} was turned off` })

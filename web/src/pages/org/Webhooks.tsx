@@ -1,7 +1,8 @@
 // /orgs/:orgId/webhooks (org.apikeys: owners and admins) — the endpoints the organisation's events are
 // posted to (docs/webhooks.md): each with what it receives, whether it is on (and why the server
 // turned it off), its newest delivery, and what an admin does with it: open its delivery log, send
-// a test event, change it, turn it off or on, rotate its secret (the new one shown once), delete it.
+// a test event, change it, turn it off (after a confirmation: what waits fails) or on, rotate its
+// secret (the new one shown once), delete it.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
@@ -48,6 +49,7 @@ function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
   const [editing, setEditing] = useState<Webhook | null>(null);
   const [rotating, setRotating] = useState<Webhook | null>(null);
   const [deleting, setDeleting] = useState<Webhook | null>(null);
+  const [turningOff, setTurningOff] = useState<Webhook | null>(null);
   const webhooks = useWebhooks(orgId);
   const rows = webhooks.data?.items ?? [];
 
@@ -98,6 +100,7 @@ function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
                 webhook={w}
                 onEdit={() => setEditing(w)}
                 onRotate={() => setRotating(w)}
+                onTurnOff={() => setTurningOff(w)}
                 onDelete={() => setDeleting(w)}
               />
             ))}
@@ -107,6 +110,7 @@ function Webhooks({ orgId, org }: { orgId: string; org: OrgDetail }) {
       <CreateWebhookDialog orgId={orgId} orgName={name} open={creating} onClose={() => setCreating(false)} />
       <EditWebhookDialog orgId={orgId} webhook={editing} onClose={() => setEditing(null)} />
       <RotateDialog orgId={orgId} webhook={rotating} onClose={() => setRotating(null)} />
+      <TurnOffDialog orgId={orgId} webhook={turningOff} onClose={() => setTurningOff(null)} />
       <DeleteDialog orgId={orgId} webhook={deleting} onClose={() => setDeleting(null)} />
     </>
   );
@@ -117,27 +121,25 @@ function WebhookCard({
   webhook: w,
   onEdit,
   onRotate,
+  onTurnOff,
   onDelete,
 }: {
   orgId: string;
   webhook: Webhook;
   onEdit: () => void;
   onRotate: () => void;
+  /** Turning off fails what is waiting: it asks first (TurnOffDialog). Turning on does not. */
+  onTurnOff: () => void;
   onDelete: () => void;
 }) {
   const client = useQueryClient();
   const notify = useNotify();
   const titleId = `webhook-${w.id}`;
   const refresh = () => client.invalidateQueries({ queryKey: keys.webhooks(orgId) });
-  const toggle = useAction(async () => {
-    await call(
-      api.PATCH("/api/v1/orgs/{org}/webhooks/{id}", {
-        params: { path: { org: orgId, id: w.id } },
-        body: { enabled: !w.enabled },
-      }),
-    );
+  const turnOn = useAction(async () => {
+    await setEnabled(orgId, w, true);
     await refresh();
-    notify(w.enabled ? `${w.url} was turned off` : `${w.url} was turned on`);
+    notify(`${w.url} was turned on`);
   });
   const test = useAction(async () => {
     await call(
@@ -146,7 +148,7 @@ function WebhookCard({
     await refresh();
     notify("A test event is on its way: its delivery log shows how it went");
   });
-  const error = toggle.formError() ?? test.formError();
+  const error = turnOn.formError() ?? test.formError();
 
   return (
     <li className="card webhook" aria-labelledby={titleId}>
@@ -207,9 +209,15 @@ function WebhookCard({
         <Button size="sm" onClick={onEdit}>
           <Icon name="settings" /> Edit
         </Button>
-        <Button size="sm" busy={toggle.busy} onClick={() => void toggle.run()}>
-          {w.enabled ? "Turn off" : "Turn on"}
-        </Button>
+        {w.enabled ? (
+          <Button size="sm" onClick={onTurnOff}>
+            Turn off
+          </Button>
+        ) : (
+          <Button size="sm" busy={turnOn.busy} onClick={() => void turnOn.run()}>
+            Turn on
+          </Button>
+        )}
         <Button size="sm" onClick={onRotate}>
           <Icon name="key" /> Rotate secret
         </Button>
@@ -291,6 +299,55 @@ function RotateDialog({
         </>
       )}
     </Dialog>
+  );
+}
+
+function setEnabled(orgId: string, w: Webhook, enabled: boolean) {
+  return call(
+    api.PATCH("/api/v1/orgs/{org}/webhooks/{id}", {
+      params: { path: { org: orgId, id: w.id } },
+      body: { enabled },
+    }),
+  );
+}
+
+function TurnOffDialog({
+  orgId,
+  webhook,
+  onClose,
+}: {
+  orgId: string;
+  webhook: Webhook | null;
+  onClose: () => void;
+}) {
+  const client = useQueryClient();
+  const notify = useNotify();
+  const turnOff = useAction(async (w: Webhook) => {
+    await setEnabled(orgId, w, false);
+    await client.invalidateQueries({ queryKey: keys.webhooks(orgId) });
+    notify(`${w.url} was turned off`);
+    onClose();
+  });
+  return (
+    <ConfirmDialog
+      open={webhook !== null}
+      title="Turn this webhook off?"
+      message={
+        <>
+          Nothing is sent to <span className="mono webhook-url">{webhook?.url}</span> while it is off, and the
+          deliveries still waiting are marked failed. After turning it on again, retry them from its delivery
+          log.
+        </>
+      }
+      confirmLabel="Turn off"
+      busy={turnOff.busy}
+      error={turnOff.formError()}
+      onConfirm={() => webhook && void turnOff.run(webhook)}
+      onClose={() => {
+        turnOff.reset();
+        onClose();
+      }}
+    />
   );
 }
 
