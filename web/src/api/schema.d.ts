@@ -901,8 +901,8 @@ export interface components {
             id: string;
             language: string;
             name: string;
-            /** @description The caller's effective role in the workspace */
-            role: string;
+            /** @description The caller's effective role in the workspace; null for a service key, which reads without one */
+            role: string | null;
             timezone: string;
         };
         /** @description One page of a list: pass `nextCursor` as `cursor` for the next one (null: no more) */
@@ -3091,7 +3091,8 @@ export interface operations {
                         actsAs: string | null;
                         organization: components["schemas"]["Organization"];
                         permissions: string[];
-                        role: string;
+                        /** @description My org role; null for a service key, which reads without one */
+                        role: string | null;
                     };
                 };
             };
@@ -5901,7 +5902,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         permissions: string[];
-                        role: string;
+                        role: string | null;
                         workspace: components["schemas"]["Workspace"];
                     };
                 };

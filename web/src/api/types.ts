@@ -4,11 +4,19 @@ import type { Answer } from "./client";
 export type Me = Answer<"/api/v1/me", "get">;
 export type User = Me["user"];
 export type MyOrganization = Me["organizations"][number];
-export type OrgDetail = Answer<"/api/v1/orgs/{org}", "get">;
+/**
+ * A place as a person sees it: with their role. The API answers `role: null` only to the
+ * installation's service key, which reads without one; the console is always a person's.
+ */
+export type AsPerson<T extends { role: string | null }> = Omit<T, "role"> & { role: string };
+export type OrgDetail = AsPerson<Answer<"/api/v1/orgs/{org}", "get">>;
 export type Organization = OrgDetail["organization"];
 export type OrgMember = Answer<"/api/v1/orgs/{org}/members", "get">["items"][number];
-export type WorkspaceList = Answer<"/api/v1/orgs/{org}/workspaces", "get">;
-export type WorkspaceDetail = Answer<"/api/v1/workspaces/{ws}", "get">;
+type WorkspacePage = Answer<"/api/v1/orgs/{org}/workspaces", "get">;
+export type WorkspaceList = Omit<WorkspacePage, "items"> & {
+  items: AsPerson<WorkspacePage["items"][number]>[];
+};
+export type WorkspaceDetail = AsPerson<Answer<"/api/v1/workspaces/{ws}", "get">>;
 export type Workspace = WorkspaceDetail["workspace"];
 export type WorkspaceMember = Answer<"/api/v1/workspaces/{ws}/members", "get">["items"][number];
 export type Invitation = Answer<"/api/v1/orgs/{org}/invitations", "get">["items"][number];

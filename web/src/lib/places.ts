@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "react-router";
 import { api, call } from "../api/client";
+import type { AsPerson, WorkspaceList } from "../api/types";
 
 export const keys = {
   org: (orgId: string) => ["org", orgId] as const,
@@ -26,10 +27,17 @@ export function usePlaceParams(): { orgId: string; wsId: string | undefined } {
   return { orgId, wsId };
 }
 
+/** The place as a person sees it (AsPerson): a role-less answer is a service key's, never the console's. */
+function personal<T extends { role: string | null }>(answer: T): AsPerson<T> {
+  if (answer.role === null) throw new Error("The answer has no role: the console reads as a person.");
+  return answer as AsPerson<T>;
+}
+
 export function useOrganization(orgId: string) {
   return useQuery({
     queryKey: keys.org(orgId),
-    queryFn: () => call(api.GET("/api/v1/orgs/{org}", { params: { path: { org: orgId } } })),
+    queryFn: async () =>
+      personal(await call(api.GET("/api/v1/orgs/{org}", { params: { path: { org: orgId } } }))),
   });
 }
 
@@ -37,17 +45,20 @@ export function useOrganization(orgId: string) {
 export function useWorkspaces(orgId: string) {
   return useQuery({
     queryKey: keys.workspaces(orgId),
-    queryFn: () =>
-      call(
+    queryFn: async (): Promise<WorkspaceList> => {
+      const page = await call(
         api.GET("/api/v1/orgs/{org}/workspaces", { params: { path: { org: orgId }, query: { limit: 200 } } }),
-      ),
+      );
+      return { ...page, items: page.items.map(personal) };
+    },
   });
 }
 
 export function useWorkspace(wsId: string | undefined) {
   return useQuery({
     queryKey: keys.workspace(wsId ?? ""),
-    queryFn: () => call(api.GET("/api/v1/workspaces/{ws}", { params: { path: { ws: wsId ?? "" } } })),
+    queryFn: async () =>
+      personal(await call(api.GET("/api/v1/workspaces/{ws}", { params: { path: { ws: wsId ?? "" } } }))),
     enabled: wsId !== undefined,
   });
 }

@@ -4,7 +4,7 @@
 // a test event, change it, turn it off (after a confirmation: what waits fails) or on, rotate its
 // secret (the new one shown once), delete it.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { Link } from "react-router";
 import { api, call } from "../../api/client";
 import type { OrgDetail, Webhook } from "../../api/types";
@@ -311,83 +311,90 @@ function setEnabled(orgId: string, w: Webhook, enabled: boolean) {
   );
 }
 
-function TurnOffDialog({
+/** Asks before a change that loses what is waiting; on yes, makes it, refreshes the list and says so. */
+function ConfirmWebhookChange({
   orgId,
   webhook,
   onClose,
+  title,
+  message,
+  confirmLabel,
+  change,
+  done,
 }: {
   orgId: string;
   webhook: Webhook | null;
   onClose: () => void;
+  title: string;
+  message: (url: ReactNode) => ReactNode;
+  confirmLabel: string;
+  change: (w: Webhook) => Promise<unknown>;
+  /** What the notice says once it is done. */
+  done: string;
 }) {
   const client = useQueryClient();
   const notify = useNotify();
-  const turnOff = useAction(async (w: Webhook) => {
-    await setEnabled(orgId, w, false);
+  const action = useAction(async (w: Webhook) => {
+    await change(w);
     await client.invalidateQueries({ queryKey: keys.webhooks(orgId) });
-    notify(`${w.url} was turned off`);
+    notify(`${w.url} ${done}`);
     onClose();
   });
   return (
     <ConfirmDialog
       open={webhook !== null}
-      title="Turn this webhook off?"
-      message={
-        <>
-          Nothing is sent to <span className="mono webhook-url">{webhook?.url}</span> while it is off, and the
-          deliveries still waiting are marked failed. After turning it on again, retry them from its delivery
-          log.
-        </>
-      }
-      confirmLabel="Turn off"
-      busy={turnOff.busy}
-      error={turnOff.formError()}
-      onConfirm={() => webhook && void turnOff.run(webhook)}
+      title={title}
+      message={message(<span className="mono webhook-url">{webhook?.url}</span>)}
+      confirmLabel={confirmLabel}
+      busy={action.busy}
+      error={action.formError()}
+      onConfirm={() => webhook && void action.run(webhook)}
       onClose={() => {
-        turnOff.reset();
+        action.reset();
         onClose();
       }}
     />
   );
 }
 
-function DeleteDialog({
-  orgId,
-  webhook,
-  onClose,
-}: {
-  orgId: string;
-  webhook: Webhook | null;
-  onClose: () => void;
-}) {
-  const client = useQueryClient();
-  const notify = useNotify();
-  const remove = useAction(async (w: Webhook) => {
-    await call(
-      api.DELETE("/api/v1/orgs/{org}/webhooks/{id}", { params: { path: { org: orgId, id: w.id } } }),
-    );
-    await client.invalidateQueries({ queryKey: keys.webhooks(orgId) });
-    notify(`${w.url} was deleted`);
-    onClose();
-  });
+function TurnOffDialog(props: { orgId: string; webhook: Webhook | null; onClose: () => void }) {
   return (
-    <ConfirmDialog
-      open={webhook !== null}
-      title="Delete this webhook?"
-      message={
+    <ConfirmWebhookChange
+      {...props}
+      title="Turn this webhook off?"
+      message={(url) => (
         <>
-          Nothing more is sent to <span className="mono webhook-url">{webhook?.url}</span>. Its delivery log
-          goes with it, and deliveries still waiting are never sent.
+          Nothing is sent to {url} while it is off, and the deliveries still waiting are marked failed. After
+          turning it on again, retry them from its delivery log.
         </>
-      }
+      )}
+      confirmLabel="Turn off"
+      change={(w) => setEnabled(props.orgId, w, false)}
+      done="was turned off"
+    />
+  );
+}
+
+function DeleteDialog(props: { orgId: string; webhook: Webhook | null; onClose: () => void }) {
+  return (
+    <ConfirmWebhookChange
+      {...props}
+      title="Delete this webhook?"
+      message={(url) => (
+        <>
+          Nothing more is sent to {url}. Its delivery log goes with it, and deliveries still waiting are never
+          sent.
+        </>
+      )}
       confirmLabel="Delete webhook"
-      busy={remove.busy}
-      error={remove.formError()}
-      onConfirm={() => webhook && void remove.run(webhook)}
-      onClose={() => {
-        remove.reset();
-        onClose();
-      }}
+      change={(w) =>
+        call(
+          api.DELETE("/api/v1/orgs/{org}/webhooks/{id}", {
+            params: { path: { org: props.orgId, id: w.id } },
+          }),
+        )
+      }
+      done="was deleted"
     />
   );
 }
