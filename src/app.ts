@@ -33,6 +33,7 @@ import { createMailTransport, type MailTransport } from "./mail/transport.js";
 import { MailWorker } from "./mail/worker.js";
 import { orgSchemas } from "./orgs/presenters.js";
 import { orgRoutes } from "./orgs/routes.js";
+import { replicaRoutes, replicaSchemas } from "./replica/routes.js";
 import type { Services } from "./services.js";
 import { pruneExpiredSessions } from "./sessions/operations.js";
 import { sessionRoutes, sessionSchemas } from "./sessions/routes.js";
@@ -103,6 +104,8 @@ const API_TAGS = [
   { name: "invitations", description: "Inviting people, and accepting or declining an invitation" },
   { name: "audit", description: "What happened in an organisation, and who did it" },
   { name: "webhooks", description: "Posting an organisation's events to its own systems" },
+  { name: "events", description: "The event feed and its live streams" },
+  { name: "replica", description: "A copy of memberships and roles for a host product's own checks" },
 ];
 
 /**
@@ -246,6 +249,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     ...apiKeySchemas,
     ...webhookSchemas,
     ...eventSchemas,
+    ...replicaSchemas,
   ]) {
     fastify.addSchema(schema);
   }
@@ -282,6 +286,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     await apiKeyRoutes(scope, services);
     await webhookRoutes(scope, services);
     await eventRoutes(scope, services);
+    await replicaRoutes(scope, services);
     await registerApiDocs(scope);
     await registerConsole(scope, findConsoleDir(config.consoleDir), MAX_PARAM_LENGTH);
   });

@@ -47,3 +47,11 @@ export async function transact<T>(services: TransactionServices, work: (tx: Tx) 
   if (eventsCommitted) services.wakeEvents?.();
   return result;
 }
+
+/**
+ * A read that must see one moment whole (a snapshot of memberships and the feed's position at
+ * that moment): one REPEATABLE READ, READ ONLY transaction. It writes nothing and wakes nothing.
+ */
+export function readAtOneMoment<T>(db: Db, read: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel("repeatable read").setAccessMode("read only").execute(read);
+}

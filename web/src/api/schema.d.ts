@@ -581,6 +581,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/replica/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every membership and role, the catalogue, and the event feed's place at that moment (service key)
+         * @description Read at one moment (REPEATABLE READ). Follow the installation's event stream from `cursor` to keep it current; an event may repeat a change the snapshot already holds, so apply each as the state it sets.
+         */
+        get: operations["getReplicaSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/verify": {
         parameters: {
             query?: never;
@@ -942,6 +962,46 @@ export interface components {
             type: string;
         } & {
             [key: string]: unknown;
+        };
+        /** @description Every membership and role at one moment, and the feed's place then */
+        ReplicaSnapshot: {
+            catalogue: {
+                /** @description permission → what it allows */
+                orgPermissions: {
+                    [key: string]: string;
+                };
+                /** @description The workspace role an org role acts as in every workspace of its organisation */
+                orgRoleActsAs: {
+                    [key: string]: string | null;
+                };
+                orgRoles: {
+                    description: string;
+                    name: string;
+                    permissions: string[];
+                    /** @description Higher outranks lower */
+                    rank: number;
+                }[];
+                workspacePermissions: {
+                    [key: string]: string;
+                };
+                workspaceRoles: {
+                    description: string;
+                    name: string;
+                    permissions: string[];
+                    /** @description Higher outranks lower */
+                    rank: number;
+                }[];
+            };
+            /** @description Where the installation's event stream resumes (GET /api/v1/events/stream, Last-Event-ID): the changes after this moment */
+            cursor: string;
+            /** @description Organisation ids */
+            organizations: string[];
+            /** @description [orgId, userId, role] */
+            orgMembers: string[][];
+            /** @description [workspaceId, userId, role], granted directly */
+            workspaceMembers: string[][];
+            /** @description [workspaceId, orgId] */
+            workspaces: string[][];
         };
         RotatedWebhookSecret: {
             /** @description `whsec_…`, shown this once: the receiver verifies each delivery with it */
@@ -5749,6 +5809,83 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`): wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on the server (`internal_error`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or a concurrent change got in the way: try again after `Retry-After` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReplicaSnapshot: {
+        parameters: {
+            query?: {
+                /** @description Only these organisations, comma-separated (at most 1000); ids that name none are left out */
+                orgs?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every membership and role at one moment, and the feed's place then */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaSnapshot"];
+                };
+            };
+            /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in (`unauthenticated`), an API key unknown, revoked or expired (`invalid_api_key`), or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed: `forbidden` (the role lacks the permission), `api_key_not_allowed` (a person's route), `csrf_rejected`, or a rule of the operation */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
