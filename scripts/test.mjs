@@ -45,7 +45,7 @@ const timeout = Number(process.env.TEST_TIMEOUT) || 600_000;
 const chromium = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 // Per run, so that two runs at once (or a build in progress) never swap a console under a test.
 const consoleDir = path.join(tmp, `console-${process.pid}`);
-let files = (await findTests(["src", "test"])).filter(
+let files = (await findTests(["src", "test", "packages"])).filter(
   (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
 );
 const browserFiles = files.filter(isBrowserTest);

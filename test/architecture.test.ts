@@ -64,3 +64,20 @@ test("domain modules do not import http/: only routes, the app, the CLI and the 
   const found = offenders(await sources(), /from "(\.\.?\/)+(\.\.\/)*http\//, layer);
   assert.deepEqual(found, [], "errors, paging and rate limits are in src/core/");
 });
+
+test("the client library (packages/client) imports nothing of the server, only node and its own dependencies", async () => {
+  const dir = fileURLToPath(new URL("../packages/client/src", import.meta.url));
+  const { dependencies } = JSON.parse(
+    await readFile(fileURLToPath(new URL("../packages/client/package.json", import.meta.url)), "utf8"),
+  ) as { dependencies: Record<string, string> };
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".ts"));
+  assert.ok(files.length > 0);
+  for (const file of files) {
+    const text = await readFile(path.join(dir, file), "utf8");
+    for (const [, from] of text.matchAll(/from "([^"]+)"/g)) {
+      const allowed =
+        from?.startsWith("./") || from?.startsWith("node:") || Object.hasOwn(dependencies, from ?? "");
+      assert.ok(allowed, `${file} imports "${from}"`);
+    }
+  }
+});
