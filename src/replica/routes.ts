@@ -37,6 +37,9 @@ const ReplicaSnapshot = Type.Object(
       }),
       workspacePermissions: Type.Record(Type.String(), Type.String()),
     }),
+    eventTypes: Type.Array(Type.String(), {
+      description: "The event types the installation's stream carries: SSE listeners are by name",
+    }),
     organizations: Type.Array(Type.String(), { description: "Organisation ids" }),
     workspaces: Type.Array(Pair, { description: "[workspaceId, orgId]" }),
     orgMembers: Type.Array(Triple, { description: "[orgId, userId, role]" }),

@@ -8,6 +8,7 @@ import { buildOrg, grantWorkspaceRole, joinOrg } from "../../test/helpers/org.js
 import { apply, assertSameMemberships, eventsAfter, memberships } from "../../test/helpers/replica.js";
 import { DEFAULT_CATALOGUE } from "../access/catalogue.js";
 import { createServiceKey } from "../apikeys/service-keys.js";
+import { EVENT_TYPES } from "../events/public.js";
 
 let t: TestApp;
 let key: string;
@@ -59,6 +60,8 @@ test("a service key reads every organisation's memberships, workspaces and the c
   const builtIn = DEFAULT_CATALOGUE.workspaceRoles.find((r) => r.name === "agent");
   assert.deepEqual(agentRole.permissions, [...(builtIn?.permissions ?? [])].sort());
   assert.equal(catalogue.orgPermissions["org.apikeys"], DEFAULT_CATALOGUE.orgPermissions.get("org.apikeys"));
+
+  assert.deepEqual(all.eventTypes, [...EVENT_TYPES]);
 
   const one = await snapshot(`?orgs=${other.orgId},org_nobody`);
   assert.deepEqual(one.organizations, [other.orgId]);

@@ -11,10 +11,13 @@ import type { Catalogue } from "../access/catalogue.js";
 import type { Db } from "../db/index.js";
 import { readAtOneMoment } from "../db/transaction.js";
 import { encodeCursor, feedEnd } from "../events/feed.js";
+import { EVENT_TYPES } from "../events/public.js";
 
 export interface Snapshot {
   cursor: string;
   catalogue: PublicCatalogue;
+  /** Every event type the stream carries today (a client listens by name). */
+  eventTypes: string[];
   organizations: string[];
   /** [workspaceId, orgId] */
   workspaces: [string, string][];
@@ -84,6 +87,7 @@ export async function readSnapshot(
     return {
       cursor,
       catalogue: publicCatalogue(catalogue),
+      eventTypes: [...EVENT_TYPES],
       organizations: o.map((r) => r.id),
       workspaces: w.map((r) => [r.id, r.org_id]),
       orgMembers: om.map((r) => [r.org_id, r.user_id, r.role]),

@@ -24,45 +24,6 @@ export interface RollcallOptions {
   retryMs?: number;
 }
 
-/** The event types the installation stream carries today; listened to by name (SSE has no wildcard). */
-const EVENT_TYPES = [
-  "organization.created",
-  "organization.updated",
-  "organization.deleted",
-  "member.added",
-  "member.role_changed",
-  "member.removed",
-  "member.left",
-  "workspace.created",
-  "workspace.updated",
-  "workspace.deleted",
-  "workspace_member.added",
-  "workspace_member.role_changed",
-  "workspace_member.removed",
-  "invitation.created",
-  "invitation.resent",
-  "invitation.cancelled",
-  "invitation.withdrawn",
-  "invitation.accepted",
-  "invitation.declined",
-  "api_key.created",
-  "api_key.revoked",
-  "webhook.created",
-  "webhook.updated",
-  "webhook.deleted",
-  "webhook.secret_rotated",
-  "service_key.created",
-  "service_key.revoked",
-  "session.revoked",
-  "user.sessions_revoked",
-  "user.signed_up",
-  "user.updated",
-  "user.password_changed",
-  "user.password_reset_requested",
-  "user.password_reset",
-  "user.address_conflict",
-];
-
 type Listener = (event: StreamEvent) => void;
 
 export class Rollcall {
@@ -72,6 +33,8 @@ export class Rollcall {
   #replica: Replica | null = null;
   #source: EventSource | null = null;
   #cursor = "";
+  /** The event types the server's stream carries (from the snapshot): SSE listens by name. */
+  #eventTypes: string[] = [];
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
 
@@ -134,10 +97,11 @@ export class Rollcall {
       headers: { authorization: `Bearer ${this.#options.serviceKey}` },
     });
     if (!res.ok) throw new Error(`Rollcall: the snapshot answered ${res.status}: ${await res.text()}`);
-    const snapshot = (await res.json()) as SnapshotData & { catalogue: CatalogueData };
+    const snapshot = (await res.json()) as SnapshotData & { catalogue: CatalogueData; eventTypes: string[] };
     this.#catalogue = new Catalogue(snapshot.catalogue);
     this.#replica = new Replica(snapshot);
     this.#cursor = snapshot.cursor;
+    this.#eventTypes = snapshot.eventTypes;
   }
 
   #follow(): Promise<void> {
@@ -153,7 +117,7 @@ export class Rollcall {
       this.#replica?.apply(event, sequenceOf(message.lastEventId));
       for (const listener of this.#listeners) listener(event);
     };
-    for (const type of EVENT_TYPES) source.addEventListener(type, receive);
+    for (const type of this.#eventTypes) source.addEventListener(type, receive);
     return new Promise((resolve, reject) => {
       source.onopen = () => resolve();
       source.onerror = (err) => {

@@ -994,6 +994,8 @@ export interface components {
             };
             /** @description Where the installation's event stream resumes (GET /api/v1/events/stream, Last-Event-ID): the changes after this moment */
             cursor: string;
+            /** @description The event types the installation's stream carries: SSE listeners are by name */
+            eventTypes: string[];
             /** @description Organisation ids */
             organizations: string[];
             /** @description [orgId, userId, role] */
