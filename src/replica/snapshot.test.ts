@@ -4,27 +4,29 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type TestApp, testApp } from "../../test/helpers/app.js";
+import { buildServiceKey } from "../../test/helpers/keys.js";
 import { buildOrg, grantWorkspaceRole, joinOrg } from "../../test/helpers/org.js";
-import { apply, assertSameMemberships, eventsAfter, memberships } from "../../test/helpers/replica.js";
+import {
+  apply,
+  assertSameMemberships,
+  eventsAfter,
+  fetchSnapshot,
+  memberships,
+} from "../../test/helpers/replica.js";
 import { DEFAULT_CATALOGUE } from "../access/catalogue.js";
-import { createServiceKey } from "../apikeys/service-keys.js";
 import { EVENT_TYPES } from "../events/public.js";
 
 let t: TestApp;
 let key: string;
 before(async () => {
   t = await testApp();
-  key = (await t.db.transaction().execute((tx) => createServiceKey(tx, "replica"))).token;
+  key = (await buildServiceKey(t, "replica")).token;
 });
 after(async () => {
   await t.close();
 });
 
-const snapshot = async (query = "") => {
-  const res = await t.request("GET", `/api/v1/replica/snapshot${query}`, { token: key });
-  assert.equal(res.status, 200, res.text);
-  return res.json;
-};
+const snapshot = (query = "") => fetchSnapshot(t, key, query);
 
 test("a service key reads every organisation's memberships, workspaces and the catalogue", async () => {
   const org = await buildOrg(t);

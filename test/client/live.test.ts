@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type Decision, Rollcall, type StreamEvent } from "../../packages/client/src/index.js";
 import { DEFAULT_CATALOGUE } from "../../src/access/catalogue.js";
-import { createServiceKey } from "../../src/apikeys/service-keys.js";
 import { buildUser, type TestApp, testApp } from "../helpers/app.js";
+import { buildServiceKey } from "../helpers/keys.js";
 import { buildOrg, grantWorkspaceRole, joinOrg, type Org } from "../helpers/org.js";
 
 let t: TestApp;
@@ -16,7 +16,7 @@ let base: string;
 const clients: Rollcall[] = [];
 before(async () => {
   t = await testApp({ EVENTS_POLL_MS: "50" });
-  key = (await t.db.transaction().execute((tx) => createServiceKey(tx, "client"))).token;
+  key = (await buildServiceKey(t, "client")).token;
   base = await t.app.fastify.listen({ port: 0, host: "127.0.0.1" });
 });
 after(async () => {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import type { Db } from "../../src/db/index.js";
 import { decodeCursor, readFeed } from "../../src/events/feed.js";
 import type { PublicEvent } from "../../src/events/public.js";
+import type { TestApp } from "./app.js";
 
 export interface Memberships {
   organizations: Set<string>;
@@ -97,4 +98,11 @@ export function assertSameMemberships(actual: Memberships, expected: Memberships
     workspaceMembers: [...m.workspaceMembers].sort(),
   });
   assert.deepEqual(plain(actual), plain(expected), message);
+}
+
+/** GET /api/v1/replica/snapshot with a service key's token (`query`: e.g. "?orgs=…"). */
+export async function fetchSnapshot(t: Pick<TestApp, "request">, token: string, query = "") {
+  const res = await t.request("GET", `/api/v1/replica/snapshot${query}`, { token });
+  assert.equal(res.status, 200, res.text);
+  return res.json;
 }

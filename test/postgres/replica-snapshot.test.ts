@@ -6,27 +6,23 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
-import { createServiceKey } from "../../src/apikeys/service-keys.js";
 import { recordAudit } from "../../src/audit/operations.js";
 import { type TestApp, testApp } from "../helpers/app.js";
+import { buildServiceKey } from "../helpers/keys.js";
 import { buildOrg, joinOrg } from "../helpers/org.js";
-import { apply, assertSameMemberships, eventsAfter, memberships } from "../helpers/replica.js";
+import { apply, assertSameMemberships, eventsAfter, fetchSnapshot, memberships } from "../helpers/replica.js";
 
 let t: TestApp;
 let key: string;
 before(async () => {
   t = await testApp();
-  key = (await t.db.transaction().execute((tx) => createServiceKey(tx, "replica"))).token;
+  key = (await buildServiceKey(t, "replica")).token;
 });
 after(async () => {
   await t.close();
 });
 
-const snapshot = async () => {
-  const res = await t.request("GET", "/api/v1/replica/snapshot", { token: key });
-  assert.equal(res.status, 200, res.text);
-  return res.json;
-};
+const snapshot = () => fetchSnapshot(t, key);
 
 test("a change still running when the snapshot is read comes after its cursor", async () => {
   const org = await buildOrg(t);
