@@ -8,7 +8,7 @@ import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { EventSource } from "eventsource";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
-import { createServiceKey } from "../apikeys/service-keys.js";
+import { createServiceKey, revokeServiceKey } from "../apikeys/service-keys.js";
 import { heldBack } from "./feed.js";
 import { EventStream } from "./stream.js";
 
@@ -178,8 +178,11 @@ describe("the feed", () => {
 
 /** An EventSource on the server with a bearer token; its events collected in order. */
 function listen(path: string, token: string) {
-  const received: { id: string; type: string; data: { type: string; id: string; orgId: string | null } }[] =
-    [];
+  const received: {
+    id: string;
+    type: string;
+    data: { type: string; id: string; orgId: string | null; data: Record<string, unknown> };
+  }[] = [];
   const source = new EventSource(`${base}${path}`, {
     fetch: (input, init) =>
       fetch(input, { ...init, headers: { ...(init?.headers ?? {}), authorization: `Bearer ${token}` } }),
@@ -360,6 +363,34 @@ describe("the streams", () => {
     await ran;
     assert.ok(res.destroyedAt - started >= 290, `cut off after ${res.destroyedAt - started} ms`);
     assert.equal(batches, 1, "one batch read, then nothing more until the reader takes it");
+  });
+
+  test("a service key reads an organisation's stream; revoked, its stream ends and sends nothing more", async () => {
+    const org = await newOrg("Gamma");
+    const made = await t.db.transaction().execute((tx) => createServiceKey(tx, "org reader"));
+    const s = listen(`/api/v1/orgs/${org.orgId}/events/stream`, made.token);
+    try {
+      await s.opened;
+      const before = await t.request("POST", `/api/v1/orgs/${org.orgId}/workspaces`, {
+        token: org.owner.token,
+        body: { name: "Seen" },
+      });
+      assert.equal(before.status, 201, before.text);
+      await until(() => s.received.some((e) => e.type === "workspace.created"));
+      assert.equal(await t.db.transaction().execute((tx) => revokeServiceKey(tx, made.key.id)), true);
+      await t.request("POST", `/api/v1/orgs/${org.orgId}/workspaces`, {
+        token: org.owner.token,
+        body: { name: "Unseen" },
+      });
+      // The stream looks at the next wake, finds the key gone, and ends; the reconnect is refused.
+      await until(() => s.source.readyState === EventSource.CLOSED);
+      assert.deepEqual(
+        s.received.filter((e) => e.type === "workspace.created").map((e) => e.data.data.name),
+        ["Seen"],
+      );
+    } finally {
+      s.source.close();
+    }
   });
 
   test("the installation stream (service key) carries every organisation's events", async () => {

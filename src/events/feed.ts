@@ -120,16 +120,16 @@ const COLUMNS = [
   "data",
 ] as const;
 
-/**
- * Up to `limit` events after `after` (or, without it, from the start of the retention window),
- * and the cursor to continue from: the last event's, else `after` again, else null.
- */
 /** A page of the feed, and the cursor after its last event (null when nothing was ever read). */
 export interface FeedPage {
   items: FeedEvent[];
   next: Cursor | null;
 }
 
+/**
+ * Up to `limit` events after `after` (or, without it, from the start of the retention window),
+ * and the cursor to continue from: the last event's, else `after` again, else null.
+ */
 export async function readFeed(
   db: Queryable,
   scope: FeedScope,
