@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { EventSource } from "eventsource";
 import { buildUser, type SignedUp, type TestApp, testApp } from "../../test/helpers/app.js";
 import { createServiceKey, revokeServiceKey } from "../apikeys/service-keys.js";
+import { SingleFlight } from "../core/single-flight.js";
 import { heldBack } from "./feed.js";
 import { EventStream } from "./stream.js";
 
@@ -364,6 +365,65 @@ describe("the streams", () => {
     assert.ok(res.destroyedAt - started >= 290, `cut off after ${res.destroyedAt - started} ms`);
     assert.equal(batches, 1, "one batch read, then nothing more until the reader takes it");
   });
+
+  // Rule 9 on a stream: the check comes after the read. A check that began before a removal
+  // committed and a read after it would send the batch holding that removal to the removed reader.
+  for (const shared of [false, true]) {
+    test(`a batch read after the reader's removal is never sent (${shared ? "shared" : "own"} questions)`, async () => {
+      const org = await newOrg();
+      class Collect extends Writable {
+        text = "";
+        writeHead() {
+          return this;
+        }
+        override _write(chunk: Buffer, _enc: string, callback: () => void) {
+          this.text += chunk.toString();
+          callback();
+        }
+      }
+      const res = new Collect();
+      let removed = false;
+      let asked!: () => void;
+      const firstAsk = new Promise<void>((resolve) => {
+        asked = resolve;
+      });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const stream = new EventStream(res as unknown as ServerResponse, {
+        db: t.db,
+        bus: t.app.services.events,
+        scope: { orgId: org.orgId, types: ["workspace.created"] },
+        start: { xid: "0", seq: "0" },
+        retentionDays: 30,
+        heartbeatMs: 60_000,
+        // The answer is taken when asked; the first is held until the removal has committed.
+        stillAllowed: async () => {
+          const answer = !removed;
+          asked();
+          await gate;
+          return answer;
+        },
+        shared: shared
+          ? { reads: new SingleFlight(), checks: new SingleFlight(), callerKey: "reader" }
+          : undefined,
+        onError: (err) => assert.fail(String(err)),
+      });
+      const ran = stream.run();
+      await firstAsk;
+      const made = await t.request("POST", `/api/v1/orgs/${org.orgId}/workspaces`, {
+        token: org.owner.token,
+        body: { name: "After removal" },
+      });
+      assert.equal(made.status, 201, made.text);
+      removed = true;
+      release();
+      await ran;
+      assert.match(res.text, /"General"/, "what was read before the removal is sent");
+      assert.doesNotMatch(res.text, /After removal/, "nothing read after the removal is sent");
+    });
+  }
 
   test("a service key reads an organisation's stream; revoked, its stream ends and sends nothing more", async () => {
     const org = await newOrg("Gamma");

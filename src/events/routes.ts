@@ -15,13 +15,12 @@ import {
   checkResumable,
   decodeCursor,
   encodeCursor,
-  type FeedPage,
   type FeedScope,
   feedEnd,
   parseTypes,
   readFeed,
 } from "./feed.js";
-import { EventStream } from "./stream.js";
+import { type Batch, EventStream } from "./stream.js";
 
 /** Streams one server holds at most, and per caller (a person, an API key, a service key). */
 export const MAX_STREAMS = 1000;
@@ -84,8 +83,8 @@ export async function eventRoutes(fastify: FastifyInstance, services: Services):
   const tags = ["events"];
   const open = new Set<EventStream>();
   const perCaller = new Map<string, number>();
-  // One read per scope, cursor and wake, and one check per caller and wake, for all the streams.
-  const reads = new SingleFlight<FeedPage>();
+  // One read per scope, cursor and wake, and one check per caller after it, for all the streams.
+  const reads = new SingleFlight<Batch>();
   const checks = new SingleFlight<boolean>();
 
   // Shutting down: streams end (their readers resume elsewhere) so that the server can close.

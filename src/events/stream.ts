@@ -7,7 +7,7 @@
 // taken a batch for `stallMs` is disconnected — it resumes from its Last-Event-ID, which is the
 // cursor of the last event it did receive.
 import type { ServerResponse } from "node:http";
-import type { SingleFlight } from "../core/single-flight.js";
+import { moment, type SingleFlight } from "../core/single-flight.js";
 import type { Queryable } from "../db/index.js";
 import type { EventBus } from "./bus.js";
 import { type Cursor, encodeCursor, type FeedPage, type FeedScope, readFeed } from "./feed.js";
@@ -20,18 +20,27 @@ export interface StreamOptions {
   start: Cursor;
   retentionDays: number;
   heartbeatMs: number;
-  /** Asked before each batch is sent: whether the caller may still read (rule 9). */
+  /**
+   * Asked after each batch is read and before it is sent: whether the caller may still read
+   * (rule 9). Asked after the read, so that a batch holding the caller's own removal is never sent.
+   */
   stillAllowed(): Promise<boolean>;
   /**
    * Where the streams of one server share their questions: streams woken by the same wake that
    * read the same scope from the same cursor make one read between them, and those of one caller
-   * one check (`callerKey` names the caller, the place and, for a person, the session: whatever
-   * `stillAllowed` depends on). Without it, each stream asks alone.
+   * one check begun after that read (`callerKey` names the caller, the place and, for a person, the
+   * session: whatever `stillAllowed` depends on). Without it, each stream asks alone.
    */
-  shared?: { reads: SingleFlight<FeedPage>; checks: SingleFlight<boolean>; callerKey: string };
+  shared?: { reads: SingleFlight<Batch>; checks: SingleFlight<boolean>; callerKey: string };
   batchSize?: number;
   stallMs?: number;
   onError(err: unknown): void;
+}
+
+/** A page of the feed and the moment its read ended: a check must begin after it. */
+export interface Batch {
+  page: FeedPage;
+  readAt: number;
 }
 
 export class EventStream {
@@ -99,11 +108,12 @@ export class EventStream {
       const size = this.options.batchSize ?? 100;
       while (this.wanted && !this.closed) {
         this.wanted = false;
-        if (!(await this.ask())) {
+        const { page, readAt } = await this.read(size);
+        if (!(await this.ask(readAt))) {
           this.close();
           return;
         }
-        const { items, next } = await this.read(size);
+        const { items, next } = page;
         if (items.length === 0) break;
         let text = "";
         for (const e of items) {
@@ -123,18 +133,21 @@ export class EventStream {
     }
   }
 
-  /** Whether the caller may still read: asked once per wake for all of its streams. */
-  private ask(): Promise<boolean> {
+  /** Whether the caller may still read, asked after `readAt`: once for all of its streams. */
+  private ask(readAt: number): Promise<boolean> {
     const { shared, stillAllowed } = this.options;
     if (!shared) return stillAllowed();
-    return shared.checks.run(`${shared.callerKey} ${this.options.bus.generation}`, stillAllowed);
+    return shared.checks.run(shared.callerKey, stillAllowed, readAt);
   }
 
   /** The next batch from the cursor: read once per wake for every stream at the same place. */
-  private read(size: number): Promise<FeedPage> {
+  private read(size: number): Promise<Batch> {
     const { db, scope, retentionDays, shared } = this.options;
     const cursor = this.cursor;
-    const read = () => readFeed(db, scope, cursor, size, retentionDays);
+    const read = async () => {
+      const page = await readFeed(db, scope, cursor, size, retentionDays);
+      return { page, readAt: moment() };
+    };
     if (!shared) return read();
     const key = [
       scope.orgId ?? "*",
