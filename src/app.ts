@@ -33,6 +33,7 @@ import { createMailTransport, type MailTransport } from "./mail/transport.js";
 import { MailWorker } from "./mail/worker.js";
 import { orgSchemas } from "./orgs/presenters.js";
 import { orgRoutes } from "./orgs/routes.js";
+import { awaitAcknowledgements } from "./replica/leases.js";
 import { replicaRoutes, replicaSchemas } from "./replica/routes.js";
 import type { Services } from "./services.js";
 import { pruneExpiredSessions } from "./sessions/operations.js";
@@ -187,6 +188,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     wakeMail: () => mailWorker.wake(),
     events,
     wakeEvents: () => events.wake(),
+    awaitAcks: async (fence) => {
+      const limitMs = config.replica.leaseMs + 1000;
+      const waited = await awaitAcknowledgements(database.db, fence, { signal: events.acks, limitMs });
+      // Never expected: no lease can outlive a fence by more than its own length (replica/leases.ts).
+      if (waited.gaveUp) logger.warn({ ms: Math.round(waited.ms) }, "replica acknowledgements still missing");
+    },
   };
   const webhookWorker = new WebhookWorker({
     services,

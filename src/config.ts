@@ -87,6 +87,13 @@ export interface Config {
     /** How long a worker's claim on a delivery keeps other workers away (see webhooks/worker.ts). */
     leaseMs: number;
   };
+  replica: {
+    /**
+     * How long a replica client may answer from memory without renewing (docs/replica.md): also
+     * the longest a change that takes access away waits for a client that has gone quiet.
+     */
+    leaseMs: number;
+  };
   rateLimits: RateLimits;
 }
 
@@ -301,6 +308,9 @@ export function loadConfig(env: Env = process.env): Config {
       retryScale: decimal("WEBHOOK_RETRY_SCALE", 1, 0, 100),
       timeoutMs: webhookTimeoutMs,
       leaseMs: webhookLeaseMs,
+    },
+    replica: {
+      leaseMs: int("REPLICA_LEASE_MS", 2000, 200, 60_000),
     },
     rateLimits: {
       loginAccount: limit("RATE_LIMIT_LOGIN_ACCOUNT", "10/15m"),

@@ -5,6 +5,7 @@ import type { Catalogue } from "./access/catalogue.js";
 import type { Config } from "./config.js";
 import type { RateLimiter } from "./core/rate-limit.js";
 import type { Db } from "./db/index.js";
+import type { FeedPlace } from "./db/transaction.js";
 import type { EventBus } from "./events/bus.js";
 
 export interface Services {
@@ -19,4 +20,6 @@ export interface Services {
   /** This server's event readers' wake-up (events/bus.ts). */
   events: EventBus;
   wakeEvents(): void;
+  /** Waits until the replica clients have acknowledged a change that takes access away (transact). */
+  awaitAcks(fence: FeedPlace): Promise<void>;
 }

@@ -24,7 +24,8 @@ let t: TestApp;
 /** A second installation where sign-up waits for the e-mailed confirmation. */
 let confirming: TestApp;
 before(async () => {
-  t = await testApp();
+  // Leases the recipes open are never acknowledged: short, so that later removals barely wait.
+  t = await testApp({ REPLICA_LEASE_MS: "200" });
   confirming = await testApp({ SIGNUP_CONFIRM: "email" });
 });
 after(async () => {
@@ -82,6 +83,22 @@ async function webhook(o: { token: string; orgId: string }): Promise<string> {
   });
   assert.equal(res.status, 201, res.text);
   return res.json.webhook.id;
+}
+
+async function serviceKey(name: string) {
+  const { createServiceKey } = await import("../src/apikeys/service-keys.js");
+  return t.db.transaction().execute((tx) => createServiceKey(tx, name));
+}
+
+/** A service key holding a replica lease. */
+async function replicaLease(): Promise<{ token: string; lease: string }> {
+  const { token } = await serviceKey("replica");
+  const res = await t.request("POST", "/api/v1/replica/leases", {
+    token,
+    body: { name: "host", applied: "1.1" },
+  });
+  assert.equal(res.status, 201, res.text);
+  return { token, lease: res.json.id };
 }
 
 /** Another tenant: a person with an organisation of their own and no place in the one acted on. */
@@ -196,14 +213,44 @@ const RECIPES: Record<string, Recipe> = {
   verifySession: {
     // A question a service key asks: it changes nothing (beyond the session's last-seen time).
     arrange: async () => {
-      const { createServiceKey } = await import("../src/apikeys/service-keys.js");
-      const key = await t.db.transaction().execute((tx) => createServiceKey(tx, "verifier"));
+      const key = await serviceKey("verifier");
       const u = await buildUser(t);
       return {
         method: "POST",
         path: "/api/v1/sessions/verify",
         options: { token: key.token, body: { token: u.token } },
       };
+    },
+    writes: [],
+    refuse: asOutsider,
+  },
+  // A replica client's lease is the freshness protocol's bookkeeping, not a change of anyone's
+  // access: no event (docs/replica.md).
+  openReplicaLease: {
+    arrange: async () => ({
+      method: "POST",
+      path: "/api/v1/replica/leases",
+      options: { token: (await serviceKey("replica")).token, body: { name: "host", applied: "1.1" } },
+    }),
+    writes: [],
+    refuse: asOutsider,
+  },
+  renewReplicaLease: {
+    arrange: async () => {
+      const { token, lease } = await replicaLease();
+      return {
+        method: "PUT",
+        path: `/api/v1/replica/leases/${lease}`,
+        options: { token, body: { applied: "1.2" } },
+      };
+    },
+    writes: [],
+    refuse: asOutsider,
+  },
+  endReplicaLease: {
+    arrange: async () => {
+      const { token, lease } = await replicaLease();
+      return { method: "DELETE", path: `/api/v1/replica/leases/${lease}`, options: { token } };
     },
     writes: [],
     refuse: asOutsider,

@@ -3,9 +3,10 @@
 import { sql } from "kysely";
 import { newId } from "../db/ids.js";
 import type { Tx } from "../db/index.js";
-import { noteEventWritten } from "../db/transaction.js";
+import { noteEventWritten, noteFence } from "../db/transaction.js";
 import { EVENTS_CHANNEL } from "../events/bus.js";
 import { type PublicEvent, publicEvent } from "../events/public.js";
+import { FENCING_ACTIONS, holdFence } from "../replica/leases.js";
 import { enqueueDeliveries } from "../webhooks/deliveries.js";
 import type { ActorType } from "./actions.js";
 import type { AuditEvent } from "./events.js";
@@ -28,10 +29,15 @@ export function actorType(actor: Actor): ActorType {
  * and the webhooks' event. The first event of a transaction also sends the feed's NOTIFY, which
  * PostgreSQL delivers to every server's listener when — and only if — the transaction commits.
  * An organisation's event is also written, in the same transaction, as one delivery to each of its
- * webhooks that asks for its type (webhooks/deliveries.ts). Answers the event as the outside sees it.
+ * webhooks that asks for its type (webhooks/deliveries.ts). A change that takes access away
+ * (replica/leases.ts: FENCING_ACTIONS) holds the fence lock until it commits and marks its
+ * transaction, so that `transact` answers only once the replica clients have acknowledged it.
+ * Answers the event as the outside sees it.
  */
 export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Promise<PublicEvent> {
   if (noteEventWritten(tx)) await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(tx);
+  const fencing = FENCING_ACTIONS.has(event.action);
+  if (fencing) await holdFence(tx);
   const row = await tx
     .insertInto("audit_events")
     .values({
@@ -57,8 +63,11 @@ export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Prom
       "target_type",
       "target_id",
       "data",
+      sql<string>`xid::text`.as("xid_text"),
+      sql<string>`seq::text`.as("seq_text"),
     ])
     .executeTakeFirstOrThrow();
+  if (fencing) noteFence(tx, { xid: row.xid_text, seq: row.seq_text });
   const written = publicEvent(row);
   if (written.orgId !== null) await enqueueDeliveries(tx, written);
   return written;

@@ -160,7 +160,7 @@ ${CONFIG_HELP}`,
       const config = loadConfig();
       await withDatabase(config, async (database) => {
         await migrate(database.pool);
-        const result = await transact(cliServices(database), async (tx) => {
+        const result = await transact(cliServices(config, database), async (tx) => {
           let user = await findUserByEmail(tx, email);
           user ??= await tx
             .insertInto("users")
@@ -280,7 +280,7 @@ ${CONFIG_HELP}`,
           return 1;
         }
         try {
-          const result = await transact(cliServices(database), (tx) =>
+          const result = await transact(cliServices(config, database), (tx) =>
             createInvitation(
               tx,
               { catalogue, publicUrl: config.publicUrl },

@@ -34,7 +34,9 @@ export const serviceKeyCommand: Command = {
         const name = values.name;
         return withDatabase(config, async (database) => {
           try {
-            const { key, token } = await transact(cliServices(database), (tx) => createServiceKey(tx, name));
+            const { key, token } = await transact(cliServices(config, database), (tx) =>
+              createServiceKey(tx, name),
+            );
             err(`Made the service key ${key.id} (${key.name}). Its token, shown this once:`);
             out(token);
             return 0;
@@ -77,7 +79,7 @@ export const serviceKeyCommand: Command = {
           return 2;
         }
         return withDatabase(config, async (database) => {
-          const revoked = await transact(cliServices(database), (tx) => revokeServiceKey(tx, id));
+          const revoked = await transact(cliServices(config, database), (tx) => revokeServiceKey(tx, id));
           if (!revoked) {
             err(`error: no service key ${id} (see rollcall service-key list)`);
             return 1;

@@ -3,6 +3,7 @@
 import type { Config } from "../config.js";
 import { type Database, openDatabase } from "../db/index.js";
 import type { TransactionServices } from "../db/transaction.js";
+import { awaitAcknowledgements } from "../replica/leases.js";
 
 export interface Command {
   summary: string;
@@ -42,6 +43,13 @@ export function where(config: Config): string {
  * What a CLI command's transaction needs: the database, and no mail worker to wake — the CLI runs
  * none; mail it queues is sent by a running server's worker on its next poll.
  */
-export function cliServices(database: Database): TransactionServices {
-  return { db: database.db, wakeMail: () => undefined };
+export function cliServices(config: Config, database: Database): TransactionServices {
+  return {
+    db: database.db,
+    wakeMail: () => undefined,
+    // The CLI's removals and revocations wait for the replicas like the server's, by polling.
+    awaitAcks: async (fence) => {
+      await awaitAcknowledgements(database.db, fence, { limitMs: config.replica.leaseMs + 1000 });
+    },
+  };
 }

@@ -33,6 +33,7 @@ const REGISTRY = {
   api_key_not_found: { status: 404, title: "No such API key" },
   too_many_api_keys: { status: 409, title: "This organisation has too many API keys" },
   webhook_not_found: { status: 404, title: "No such webhook" },
+  lease_not_found: { status: 404, title: "No such replica lease" },
   delivery_not_found: { status: 404, title: "No such webhook delivery" },
   too_many_webhooks: { status: 409, title: "This organisation has too many webhooks" },
   last_owner: { status: 409, title: "An organisation must keep at least one owner" },

@@ -4,7 +4,19 @@ import { randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "usr" | "ses" | "org" | "wsp" | "evt" | "mail" | "inv" | "key" | "svc" | "whk" | "dlv";
+export type IdPrefix =
+  | "usr"
+  | "ses"
+  | "org"
+  | "wsp"
+  | "evt"
+  | "mail"
+  | "inv"
+  | "key"
+  | "svc"
+  | "whk"
+  | "dlv"
+  | "rls";
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   const bytes = Buffer.alloc(16);

@@ -236,6 +236,17 @@ export interface WebhookDeliveriesTable {
   created_at: CreatedAt;
 }
 
+/** A replica client's lease and how far it has applied the feed (0012, replica/leases.ts). */
+export interface ReplicaLeasesTable {
+  id: string;
+  key_id: string;
+  name: string;
+  acked_xid: ColumnType<string, string, string>;
+  acked_seq: ColumnType<string, string, string>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  created_at: CreatedAt;
+}
+
 /** Views (0009): every caller's roles, a person's memberships and an API key's alike. */
 export interface CallerOrgRolesView {
   org_id: ColumnType<string, never, never>;
@@ -272,6 +283,7 @@ export interface DB {
   service_keys: ServiceKeysTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  replica_leases: ReplicaLeasesTable;
   caller_org_roles: CallerOrgRolesView;
   caller_workspace_roles: CallerWorkspaceRolesView;
 }

@@ -6,10 +6,21 @@
 // Mail written in the transaction (mail/outbox.ts marks it) wakes this server's mail worker
 // once the transaction has committed — never before, when the worker could not see the row yet,
 // and never after a rollback, when there is nothing to send.
+//
+// A change that takes access away (replica/leases.ts: FENCING_ACTIONS) answers only once the
+// replica clients have acknowledged it: `transact` waits for them after the commit.
 import type { Db, Tx } from "./index.js";
 
 const queuedMail = new WeakSet<object>();
 const wroteEvents = new WeakSet<object>();
+/** The last fencing event a transaction wrote: its place in the feed. */
+const fences = new WeakMap<object, FeedPlace>();
+
+/** A place in the event feed (events/feed.ts: Cursor). */
+export interface FeedPlace {
+  xid: string;
+  seq: string;
+}
 
 /** Marks `tx` as holding new mail: the worker is woken when it commits. Called by the outbox. */
 export function noteMailQueued(tx: object): void {
@@ -26,25 +37,36 @@ export function noteEventWritten(tx: object): boolean {
   return true;
 }
 
+/** Marks `tx` as taking access away: its commit waits for the replicas (recordAudit calls it). */
+export function noteFence(tx: object, place: FeedPlace): void {
+  const known = fences.get(tx);
+  if (!known || BigInt(place.seq) > BigInt(known.seq)) fences.set(tx, place);
+}
+
 export interface TransactionServices {
   db: Db;
   /** Tells this server's mail worker that mail has just been committed. */
   wakeMail(): void;
   /** Tells this server's event streams (and webhook worker) that events have just been committed. */
   wakeEvents?(): void;
+  /** Waits until every live replica lease has acknowledged this event, or run out. */
+  awaitAcks?(fence: FeedPlace): Promise<void>;
 }
 
 export async function transact<T>(services: TransactionServices, work: (tx: Tx) => Promise<T>): Promise<T> {
   let mailCommitted = false;
   let eventsCommitted = false;
+  let fence: FeedPlace | undefined;
   const result = await services.db.transaction().execute(async (tx) => {
     const value = await work(tx);
     mailCommitted = queuedMail.has(tx);
     eventsCommitted = wroteEvents.has(tx);
+    fence = fences.get(tx);
     return value;
   });
   if (mailCommitted) services.wakeMail();
   if (eventsCommitted) services.wakeEvents?.();
+  if (fence) await services.awaitAcks?.(fence);
   return result;
 }
 

@@ -8,6 +8,7 @@
 // wake only says "read again".
 import pg from "pg";
 import type { Database } from "../db/index.js";
+import { ACKS_CHANNEL, AckSignal } from "../replica/leases.js";
 
 export const EVENTS_CHANNEL = "rollcall_events";
 const RECHECK_FIRST_MS = 25;
@@ -20,6 +21,8 @@ export interface EventBusLogger {
 }
 
 export class EventBus {
+  /** Replica clients' acknowledgements, here or (NOTIFY) at any server: fencing changes wait on it. */
+  readonly acks = new AckSignal();
   private readonly listeners = new Set<Listener>();
   private client: pg.Client | null = null;
   private poll: NodeJS.Timeout | null = null;
@@ -128,13 +131,18 @@ export class EventBus {
       this.reconnect.unref();
     };
     client.on("error", retry);
-    client.on("notification", () => this.wake());
+    client.on("notification", (message) => {
+      if (message.channel === ACKS_CHANNEL) this.acks.notify();
+      else this.wake();
+    });
     this.client = client;
     try {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-      // Whatever committed while there was no listener is read now.
+      await client.query(`LISTEN ${ACKS_CHANNEL}`);
+      // Whatever committed while there was no listener is read now (and waiters look again).
       this.wake();
+      this.acks.notify();
     } catch (err) {
       retry(err as Error);
     }

@@ -1,13 +1,17 @@
-// GET /api/v1/replica/snapshot: where a replica of memberships and roles starts (docs/replica.md),
-// for the installation's service keys — the client library (@rollcall/client) reads it, then
-// follows GET /api/v1/events/stream from its cursor.
+// The replica's routes (docs/replica.md), for the installation's service keys: the snapshot where a
+// replica of memberships and roles starts — the client library (@rollcall/client) reads it, then
+// follows GET /api/v1/events/stream from its cursor — and the leases of the freshness protocol
+// (leases.ts), by which changes that take access away wait for the replicas to have applied them.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { fieldError } from "../core/errors.js";
+import { AppError, fieldError } from "../core/errors.js";
+import { transact } from "../db/transaction.js";
+import { decodeCursor } from "../events/feed.js";
 import { requireServiceKey } from "../http/guard.js";
-import { problems, ref } from "../http/schemas.js";
+import { Empty, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
+import { endLease, type Lease, openLease, renewLease } from "./leases.js";
 import { readSnapshot } from "./snapshot.js";
 
 const Role = Type.Object({
@@ -40,6 +44,10 @@ const ReplicaSnapshot = Type.Object(
     eventTypes: Type.Array(Type.String(), {
       description: "The event types the installation's stream carries: SSE listeners are by name",
     }),
+    fencingTypes: Type.Array(Type.String(), {
+      description:
+        "The event types that take access away: changes of these types wait for each live lease to acknowledge them",
+    }),
     organizations: Type.Array(Type.String(), { description: "Organisation ids" }),
     workspaces: Type.Array(Pair, { description: "[workspaceId, orgId]" }),
     orgMembers: Type.Array(Triple, { description: "[orgId, userId, role]" }),
@@ -51,14 +59,47 @@ const ReplicaSnapshot = Type.Object(
   },
 );
 
+const ReplicaLease = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    live: Type.Boolean({
+      description:
+        "Whether the client may answer from its replica: false while an event that takes access away lies beyond what it has applied",
+    }),
+    expiresAt: Timestamp,
+    remainingMs: Type.Integer({
+      description:
+        "How long the lease has left, measured by the server: answer from the replica until (when you sent this request) + remainingMs, never longer",
+    }),
+    acknowledged: Type.String({ description: "The feed cursor the client has applied up to" }),
+    leaseMs: Type.Integer({ description: "The lease's length" }),
+    renewMs: Type.Integer({ description: "How often to renew" }),
+  },
+  { $id: "ReplicaLease", description: "A replica client's lease (the freshness protocol)" },
+);
+
+const Applied = Type.String({
+  maxLength: 50,
+  description: "The cursor of the last event of the installation's stream the client has applied",
+});
+const LeaseParams = Type.Object({ lease: Type.String({ maxLength: 100 }) });
+
 /** The components of this module, for addSchema (app.ts). */
-export const replicaSchemas = [ReplicaSnapshot];
+export const replicaSchemas = [ReplicaSnapshot, ReplicaLease];
 
 const MAX_NAMED_ORGS = 1000;
 
 export async function replicaRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { db, catalogue } = services;
+  const { db, catalogue, config } = services;
+  const { leaseMs } = config.replica;
+  const answer = (lease: Lease) => ({ ...lease, leaseMs, renewMs: Math.max(50, Math.round(leaseMs / 4)) });
+  // An acknowledgement wakes this server's waiting changes at once (others hear the NOTIFY).
+  const acknowledged = (lease: Lease) => {
+    services.events.acks.notify();
+    return answer(lease);
+  };
 
   app.get(
     "/api/v1/replica/snapshot",
@@ -86,6 +127,87 @@ export async function replicaRoutes(fastify: FastifyInstance, services: Services
     async (request) => {
       requireServiceKey(request);
       return readSnapshot(db, catalogue, parseOrgIds(request.query.orgs));
+    },
+  );
+
+  app.post(
+    "/api/v1/replica/leases",
+    {
+      config: { permission: "service" },
+      schema: {
+        tags: ["replica"],
+        operationId: "openReplicaLease",
+        summary: "Take a lease: from now, changes that take access away wait for this client (service key)",
+        description:
+          "Give the snapshot's cursor (or the last event applied) as `applied`. The lease is live unless an event " +
+          "that takes access away lies beyond it. Renew it every `renewMs`; end it when the client stops.",
+        body: Type.Object({
+          name: Type.String({
+            minLength: 1,
+            maxLength: 100,
+            pattern: "\\S",
+            description: "The client, for the operator (a host name, a process)",
+          }),
+          applied: Applied,
+        }),
+        response: { 201: ref(ReplicaLease), ...problems(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const key = requireServiceKey(request);
+      const applied = decodeCursor(request.body.applied, "applied");
+      const lease = await transact(services, (tx) =>
+        openLease(tx, key.id, request.body.name, applied, leaseMs),
+      );
+      return reply.status(201).send(acknowledged(lease));
+    },
+  );
+
+  app.put(
+    "/api/v1/replica/leases/:lease",
+    {
+      config: { permission: "service" },
+      schema: {
+        tags: ["replica"],
+        operationId: "renewReplicaLease",
+        summary: "Acknowledge what the client has applied, and renew its lease (service key)",
+        description:
+          "Send it every `renewMs`, and at once after applying an event that takes access away (those changes wait for it). " +
+          "`live` false: do not answer from the replica; it becomes live again once the client has applied what it was missing.",
+        params: LeaseParams,
+        body: Type.Object({ applied: Applied }),
+        response: { 200: ref(ReplicaLease), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const key = requireServiceKey(request);
+      const applied = decodeCursor(request.body.applied, "applied");
+      const lease = await transact(services, (tx) =>
+        renewLease(tx, key.id, request.params.lease, applied, leaseMs),
+      );
+      if (!lease) throw new AppError("lease_not_found");
+      return acknowledged(lease);
+    },
+  );
+
+  app.delete(
+    "/api/v1/replica/leases/:lease",
+    {
+      config: { permission: "service" },
+      schema: {
+        tags: ["replica"],
+        operationId: "endReplicaLease",
+        summary: "End a lease: no change waits for this client any more (service key)",
+        params: LeaseParams,
+        response: { 204: Empty, ...problems(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const key = requireServiceKey(request);
+      const ended = await transact(services, (tx) => endLease(tx, key.id, request.params.lease));
+      if (!ended) throw new AppError("lease_not_found");
+      services.events.acks.notify();
+      return sendEmpty(reply, 204);
     },
   );
 }

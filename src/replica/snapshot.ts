@@ -11,13 +11,15 @@ import type { Catalogue } from "../access/catalogue.js";
 import type { Db } from "../db/index.js";
 import { readAtOneMoment } from "../db/transaction.js";
 import { encodeCursor, feedEnd } from "../events/feed.js";
-import { EVENT_TYPES } from "../events/public.js";
+import { EVENT_TYPES, publicType } from "../events/public.js";
+import { FENCING_ACTIONS } from "./leases.js";
 
 export interface Snapshot {
   cursor: string;
   catalogue: PublicCatalogue;
   /** Every event type the stream carries today (a client listens by name). */
   eventTypes: string[];
+  fencingTypes: string[];
   organizations: string[];
   /** [workspaceId, orgId] */
   workspaces: [string, string][];
@@ -88,6 +90,7 @@ export async function readSnapshot(
       cursor,
       catalogue: publicCatalogue(catalogue),
       eventTypes: [...EVENT_TYPES],
+      fencingTypes: [...FENCING_ACTIONS].map((action) => publicType(action, {})),
       organizations: o.map((r) => r.id),
       workspaces: w.map((r) => [r.id, r.org_id]),
       orgMembers: om.map((r) => [r.org_id, r.user_id, r.role]),
