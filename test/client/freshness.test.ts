@@ -8,7 +8,9 @@ import { type ChildProcess, fork } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Decision } from "../../packages/client/src/index.js";
-import { type TestApp, testApp } from "../helpers/app.js";
+import { revokeServiceKey } from "../../src/apikeys/service-keys.js";
+import { transact } from "../../src/db/transaction.js";
+import { buildUser, type SignedUp, type TestApp, testApp } from "../helpers/app.js";
 import { eventually } from "../helpers/eventually.js";
 import { buildServiceKey } from "../helpers/keys.js";
 import { buildOrg, grantWorkspaceRole, joinOrg, type Org } from "../helpers/org.js";
@@ -21,6 +23,7 @@ let org: Org;
 const people: string[] = [];
 let bystander: string;
 const hosts: Host[] = [];
+const extraHosts: Host[] = [];
 
 /** One host process and its questions in flight. */
 class Host {
@@ -55,15 +58,34 @@ class Host {
     return (await this.ask({ ask: "canInOrg", userId, orgId: org.orgId, permission })).decision as Decision;
   }
 
+  /** Whose the session token is, by this host's verifySession(): a user id, or null. */
+  async verify(token: string): Promise<string | null> {
+    const answer = await this.ask({ ask: "verify", token });
+    if (answer.error) throw new Error(String(answer.error));
+    return answer.userId as string | null;
+  }
+
   async live(): Promise<boolean> {
     return (await this.ask({ ask: "live" })).live as boolean;
   }
 }
 
+let url: string;
+let key: string;
+
+function startHost(serviceKey: string): Host {
+  const child = fork(CHECKER, {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, ROLLCALL_URL: url, ROLLCALL_SERVICE_KEY: serviceKey },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Host(child);
+}
+
 before(async () => {
   t = await testApp({ REPLICA_LEASE_MS: String(LEASE_MS) });
-  const key = (await buildServiceKey(t, "freshness")).token;
-  const url = await t.app.fastify.listen({ port: 0, host: "127.0.0.1" });
+  key = (await buildServiceKey(t, "freshness")).token;
+  url = await t.app.fastify.listen({ port: 0, host: "127.0.0.1" });
   org = await buildOrg(t);
   // Org admins and workspace editors, placed before the hosts read their snapshots.
   for (let i = 0; i < 6; i++) {
@@ -73,18 +95,11 @@ before(async () => {
   }
   bystander = (await joinOrg(t, org.orgId, "member", "Bea Bystander")).userId;
   await grantWorkspaceRole(t, org.orgId, org.workspaceId, bystander, "viewer");
-  for (let i = 0; i < 3; i++) {
-    const child = fork(CHECKER, {
-      execArgv: ["--import", "tsx"],
-      env: { ...process.env, ROLLCALL_URL: url, ROLLCALL_SERVICE_KEY: key },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    hosts.push(new Host(child));
-  }
+  for (let i = 0; i < 3; i++) hosts.push(startHost(key));
   await Promise.all(hosts.map((h) => h.ready));
 });
 after(async () => {
-  for (const h of hosts) {
+  for (const h of [...hosts, ...extraHosts]) {
     h.child.kill("SIGCONT");
     h.child.kill("SIGTERM");
   }
@@ -198,4 +213,65 @@ test("a paused host: the removal answers within the lease; woken, it refuses, th
     reason: "not a member of this organisation",
   });
   assert.equal((await paused.can(bystander, "flows.read")).allowed, true, "it serves again");
+});
+
+test("after a log-out, an end of every session or a password change answers, no host takes the session", async () => {
+  const ends: { name: string; end: (u: SignedUp) => Promise<{ status: number; text: string }> }[] = [
+    { name: "log-out", end: (u) => t.request("POST", "/api/v1/auth/logout", { token: u.token }) },
+    {
+      name: "every session ended",
+      end: async (u) => {
+        // From a second device, ending every session (this one's too: the first is the one checked).
+        const other = await t.request("POST", "/api/v1/auth/login", {
+          body: { email: u.email, password: u.password },
+        });
+        return t.request("DELETE", "/api/v1/me/sessions?except=current", { token: other.json.session.token });
+      },
+    },
+    {
+      name: "password changed",
+      end: async (u) => {
+        const other = await t.request("POST", "/api/v1/auth/login", {
+          body: { email: u.email, password: u.password },
+        });
+        return t.request("POST", "/api/v1/me/password", {
+          token: other.json.session.token,
+          body: { currentPassword: u.password, newPassword: "another long unusual passphrase" },
+        });
+      },
+    },
+  ];
+  const stale: string[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (const { name, end } of ends) {
+      const u = await buildUser(t, { name: `Sid ${name}` });
+      // Each host verifies it once (asking the server) and keeps it.
+      for (const h of hosts) assert.equal(await h.verify(u.token), u.userId);
+      for (const h of hosts) assert.equal(await h.verify(u.token), u.userId);
+      const res = await end(u);
+      assert.ok(res.status < 300, `${name}: ${res.status} ${res.text}`);
+      const answers = await Promise.all(hosts.map((h) => h.verify(u.token)));
+      answers.forEach((a, i) => {
+        if (a !== null) stale.push(`${name}, host ${i}: still ${a}`);
+      });
+    }
+  }
+  assert.deepEqual(stale, [], "a host took a session after its end had answered");
+});
+
+test("a revoked service key: its hosts stop answering before the revocation answers", async () => {
+  const made = await buildServiceKey(t, "to revoke");
+  const host = startHost(made.token);
+  extraHosts.push(host);
+  await host.ready;
+  const userId = bystander;
+  assert.equal((await host.can(userId, "flows.read")).allowed, true);
+  const started = performance.now();
+  assert.equal(await transact(t.app.services, (tx) => revokeServiceKey(tx, made.id)), true);
+  const took = performance.now() - started;
+  assert.ok(took < LEASE_MS + 1000, `the revocation answered after ${Math.round(took)} ms`);
+  assert.equal(await host.live(), false, "its lease can no longer be renewed");
+  assert.equal((await host.can(userId, "flows.read")).allowed, false);
+  // The other hosts, with their own key, go on.
+  assert.equal((await (hosts[0] as Host).can(userId, "flows.read")).allowed, true);
 });

@@ -151,3 +151,31 @@ test("a workspace made after ready() is known from its event; one that does not 
     },
   );
 });
+
+test("verifySession asks the server once, then answers from memory with the organisations as they are now", async () => {
+  const { client, arrived } = await connect();
+  const org = await buildOrg(t, "Vic Verified");
+  const first = await client.verifySession(org.owner.token);
+  assert.equal(first?.user.id, org.owner.userId);
+  assert.deepEqual(first?.organizations, [{ id: org.orgId, role: "owner" }]);
+
+  // A second organisation made since: the kept session's organisations come from the replica.
+  const made = await t.request("POST", "/api/v1/orgs", { token: org.owner.token, body: { name: "Second" } });
+  assert.equal(made.status, 201, made.text);
+  const secondId: string = made.json.organization.id;
+  await arrived((e) => e.type === "member.added" && e.orgId === secondId);
+  const later = await client.verifySession(org.owner.token);
+  assert.deepEqual(later?.organizations, [
+    { id: org.orgId, role: "owner" },
+    { id: secondId, role: "owner" },
+  ]);
+
+  // Kept: the answer no longer needs the server (the row is deleted here without an event, which
+  // no real change does — a log-out writes session.revoked: test/client/freshness.test.ts).
+  await t.db.deleteFrom("sessions").where("id", "=", org.owner.sessionId).execute();
+  assert.equal((await client.verifySession(org.owner.token))?.session.id, first?.session.id);
+
+  assert.equal(await client.verifySession("nonsense"), null);
+  assert.equal(await client.verifySession(""), null);
+  assert.equal(await client.verifySession("x".repeat(500)), null);
+});

@@ -4,15 +4,19 @@
 // `can()` and `canInOrg()` answer from memory, synchronously, while the lease is live (lease.ts),
 // and refuse once it has run out; `check()` asks the server then instead.
 //
-// Not yet here (issue 16): verifySession, the Fastify and Express guards.
+// `verifySession()` asks the server once per session and keeps the answer (sessions.ts).
+//
+// Not yet here (issue 16): the Fastify and Express guards.
 import { hostname } from "node:os";
 import { EventSource } from "eventsource";
 import { Catalogue, type CatalogueData, type Decision } from "./catalogue.js";
 import { Lease } from "./lease.js";
 import { Replica, type SnapshotData, type StreamEvent, sequenceOf } from "./replica.js";
+import { SessionCache, tokenHash, type VerifiedSession } from "./sessions.js";
 
 export type { Decision } from "./catalogue.js";
 export type { StreamEvent } from "./replica.js";
+export type { VerifiedSession } from "./sessions.js";
 
 export interface RollcallOptions {
   /** Rollcall's address, e.g. https://rollcall.example.com */
@@ -27,6 +31,14 @@ export interface RollcallOptions {
   name?: string;
   /** Told of what goes wrong in the background (a failed renewal); the client carries on. */
   onError?: (err: Error) => void;
+  /**
+   * How long a verified session is answered from memory before the server is asked again
+   * (default 5 minutes): asking counts as the person's activity for Rollcall's idle timeout.
+   * A session's end reaches the client as an event, whatever this is.
+   */
+  sessionCacheMs?: number;
+  /** At most this many sessions kept (default 100,000; the oldest go first). */
+  sessionCacheSize?: number;
 }
 
 /** What can() answers while the lease has run out: it never answers from a replica that may be stale. */
@@ -50,11 +62,15 @@ export class Rollcall {
   /** Those that take access away: applied, they are acknowledged at once. */
   #fencingTypes = new Set<string>();
   #lease: Lease | null = null;
+  readonly #sessions: SessionCache;
+  /** Counts the session-ending events applied: an answer asked before one is not kept. */
+  #sessionEnds = 0;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
 
   constructor(options: RollcallOptions) {
     this.#options = { ...options, url: options.url.replace(/\/+$/, "") };
+    this.#sessions = new SessionCache(options.sessionCacheMs ?? 300_000, options.sessionCacheSize ?? 100_000);
   }
 
   /** Reads the snapshot, opens the stream and takes the lease; resolves once the lease is live. */
@@ -119,6 +135,45 @@ export class Rollcall {
     return (await res.json()) as Decision;
   }
 
+  /**
+   * Whose is this session token (the value of Rollcall's session cookie, or a bearer token)?
+   * Null when it is no session. The server is asked the first time; then, while the lease is
+   * live, the answer comes from memory (with the person's organisations as the replica holds
+   * them now) until the session ends — by its expiry, or by its end's event.
+   */
+  async verifySession(token: string): Promise<VerifiedSession | null> {
+    if (typeof token !== "string" || token.length === 0 || token.length > 200) return null;
+    const hash = tokenHash(token);
+    if (this.live) {
+      const kept = this.#sessions.get(hash);
+      if (kept) return { ...kept, organizations: this.#organizationsOf(kept) };
+    }
+    const ends = this.#sessionEnds;
+    const { url, serviceKey } = this.#options;
+    const res = await fetch(`${url}/api/v1/sessions/verify`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${serviceKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+    if (res.status === 401) {
+      const problem = (await res.json().catch(() => ({}))) as { code?: string };
+      if (problem.code === "invalid_session") return null;
+      throw new Error(`Rollcall: the service key was refused (${problem.code ?? res.status})`);
+    }
+    if (!res.ok) throw new Error(`Rollcall: sessions/verify answered ${res.status}: ${await res.text()}`);
+    const answer = (await res.json()) as VerifiedSession;
+    // A session's end applied while the question was on its way: this answer may be older.
+    if (ends === this.#sessionEnds) this.#sessions.set(hash, answer);
+    return answer;
+  }
+
+  /** A kept session's organisations as the replica holds them now, in the server's order first. */
+  #organizationsOf(kept: VerifiedSession): { id: string; role: string }[] {
+    const now = this.#state().replica.organizationsOf(kept.user.id);
+    const order = new Map(kept.organizations.map((o, i) => [o.id, i]));
+    return now.sort((a, b) => (order.get(a.id) ?? order.size) - (order.get(b.id) ?? order.size));
+  }
+
   /** Every event of the installation stream, after the replica has applied it. */
   on(what: "event", listener: Listener): () => void {
     if (what !== "event") throw new TypeError(`unknown event "${what}"`);
@@ -158,6 +213,8 @@ export class Rollcall {
     };
     this.#catalogue = new Catalogue(snapshot.catalogue);
     this.#replica = new Replica(snapshot);
+    // Events may have been missed (a new snapshot after the stream could not resume).
+    this.#sessions.clear();
     this.#cursor = snapshot.cursor;
     this.#eventTypes = snapshot.eventTypes;
     this.#fencingTypes = new Set(snapshot.fencingTypes);
@@ -174,6 +231,8 @@ export class Rollcall {
       const event = JSON.parse(String(message.data)) as StreamEvent;
       this.#cursor = message.lastEventId;
       this.#replica?.apply(event, sequenceOf(message.lastEventId));
+      if (event.type === "session.revoked" || event.type === "user.sessions_revoked") this.#sessionEnds++;
+      this.#sessions.apply(event.type, event.data);
       // A change that takes access away waits for this: say at once that it is applied.
       if (this.#fencingTypes.has(event.type)) void this.#lease?.acknowledge();
       for (const listener of this.#listeners) listener(event);

@@ -46,6 +46,8 @@ export class Replica {
   /** workspace → the people holding a role there; org → its members */
   readonly #usersOfWorkspace = new Map<string, Set<string>>();
   readonly #usersOfOrg = new Map<string, Set<string>>();
+  /** user → the organisations where that person holds a role */
+  readonly #orgsOfUser = new Map<string, Set<string>>();
   /** The sequence of the last event that set or removed each membership key. */
   readonly #decided = new Map<string, number>();
   /** The sequence of the last removal of a membership, workspace or organisation. */
@@ -68,6 +70,12 @@ export class Replica {
 
   orgRole(orgId: string, userId: string): string | null {
     return this.#orgMembers.get(`${orgId} ${userId}`) ?? null;
+  }
+
+  /** The organisations where a person holds a role, with the role. */
+  organizationsOf(userId: string): { id: string; role: string }[] {
+    const orgs = [...(this.#orgsOfUser.get(userId) ?? [])];
+    return orgs.map((id) => ({ id, role: this.#orgMembers.get(`${id} ${userId}`) ?? "" }));
   }
 
   workspaceOrg(workspaceId: string): string | null {
@@ -141,6 +149,7 @@ export class Replica {
   #setOrgRole(org: string, user: string, role: string): void {
     this.#orgMembers.set(`${org} ${user}`, role);
     members(this.#usersOfOrg, org).add(user);
+    members(this.#orgsOfUser, user).add(org);
   }
 
   #setWorkspaceRole(ws: string, user: string, role: string): void {
@@ -164,6 +173,7 @@ export class Replica {
     this.#removed.set(key, seq);
     this.#orgMembers.delete(`${org} ${user}`);
     this.#usersOfOrg.get(org)?.delete(user);
+    this.#orgsOfUser.get(user)?.delete(org);
     for (const ws of [...(this.#workspacesOf.get(`${org} ${user}`) ?? [])]) {
       if (this.#newer(`wm ${ws} ${user}`, seq)) this.#dropWorkspaceRole(ws, user);
     }
@@ -184,6 +194,7 @@ export class Replica {
     for (const [ws, holder] of [...this.#workspaceOrg]) if (holder === org) this.#removeWorkspace(ws, seq);
     for (const user of this.#usersOfOrg.get(org) ?? []) {
       this.#orgMembers.delete(`${org} ${user}`);
+      this.#orgsOfUser.get(user)?.delete(org);
       this.#workspacesOf.delete(`${org} ${user}`);
     }
     this.#usersOfOrg.delete(org);
