@@ -5,16 +5,24 @@
 // and refuse once it has run out; `check()` asks the server then instead.
 //
 // `verifySession()` asks the server once per session and keeps the answer (sessions.ts).
-//
-// Not yet here (issue 16): the Fastify and Express guards.
+// `fastify()` and `express()` guard a host's routes with them (guard.ts).
 import { hostname } from "node:os";
 import { EventSource } from "eventsource";
 import { Catalogue, type CatalogueData, type Decision } from "./catalogue.js";
+import {
+  type Checker,
+  type ExpressLikeRequest,
+  expressGuard,
+  fastifyGuard,
+  type RouteRule,
+} from "./guard.js";
 import { Lease } from "./lease.js";
 import { Replica, type SnapshotData, type StreamEvent, sequenceOf } from "./replica.js";
 import { SessionCache, tokenHash, type VerifiedSession } from "./sessions.js";
 
 export type { Decision } from "./catalogue.js";
+export type { Guarded, Problem, Requirement, RouteRule } from "./guard.js";
+export { guard, SESSION_COOKIE, tokenFrom } from "./guard.js";
 export type { StreamEvent } from "./replica.js";
 export type { VerifiedSession } from "./sessions.js";
 
@@ -50,7 +58,7 @@ export const STALE: Decision = Object.freeze({
 
 type Listener = (event: StreamEvent) => void;
 
-export class Rollcall {
+export class Rollcall implements Checker {
   readonly #options: RollcallOptions;
   readonly #listeners = new Set<Listener>();
   #catalogue: Catalogue | null = null;
@@ -119,6 +127,21 @@ export class Rollcall {
     const { replica, catalogue } = this.#state();
     if (!this.live) return STALE;
     return catalogue.inOrg(input.permission, replica.orgRole(input.orgId, input.userId));
+  }
+
+  /** What an org role may do, by the server's catalogue (whoever holds it). */
+  decideInOrg(permission: string, orgRole: string | null): Decision {
+    return this.#state().catalogue.inOrg(permission, orgRole);
+  }
+
+  /** A Fastify plugin guarding the routes that declare `config: { rollcall: { permission, workspace?, org? } }`. */
+  fastify() {
+    return fastifyGuard(this);
+  }
+
+  /** An Express middleware guarding one route: `rc.express({ permission, workspace: (req) => req.params.ws })`. */
+  express<Req extends ExpressLikeRequest>(rule: RouteRule<Req>) {
+    return expressGuard<Req>(this, rule);
   }
 
   /** can(), or — while the lease has run out — the server's answer (POST …/authorize). */
