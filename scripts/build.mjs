@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/, copies the SQL migrations beside the compiled migrator, and builds the
-// web console (web/ → dist/console) with Vite.
+// Compiles src/ to dist/, copies the SQL migrations beside the compiled migrator, compiles the
+// client library (packages/client/dist), and builds the web console (web/ → dist/console) with Vite.
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, rmSync } from "node:fs";
 
@@ -9,6 +9,11 @@ execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconf
   stdio: "inherit",
 });
 cpSync("src/db/migrations", "dist/db/migrations", { recursive: true });
+// The client library, as it is published: packages/client/dist.
+rmSync("packages/client/dist", { recursive: true, force: true });
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "packages/client/tsconfig.build.json"], {
+  stdio: "inherit",
+});
 chmodSync("dist/main.js", 0o755);
 execFileSync(
   process.execPath,
