@@ -11,9 +11,13 @@ execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconf
 cpSync("src/db/migrations", "dist/db/migrations", { recursive: true });
 // The client library, as it is published: packages/client/dist.
 rmSync("packages/client/dist", { recursive: true, force: true });
-execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "packages/client/tsconfig.build.json"], {
-  stdio: "inherit",
-});
+execFileSync(
+  process.execPath,
+  ["node_modules/typescript/bin/tsc", "-p", "packages/client/tsconfig.build.json"],
+  {
+    stdio: "inherit",
+  },
+);
 chmodSync("dist/main.js", 0o755);
 execFileSync(
   process.execPath,
