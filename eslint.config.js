@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "data/", ".tmp/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/", "dist/", "packages/*/dist/", "data/", ".tmp/", "**/*.js", "**/*.mjs"] },
   {
     files: ["**/*.ts"],
     languageOptions: {

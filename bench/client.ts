@@ -236,8 +236,8 @@ try {
   log(JSON.stringify(results.C4));
 } finally {
   for (const s of servers.reverse()) await s.stop().catch(() => undefined);
-  await mailbox.close?.();
-  await postgres.stop();
+  await mailbox.close();
+  postgres.destroy();
 }
 
 const report = {
