@@ -6,7 +6,7 @@ import type { Tx } from "../db/index.js";
 import { noteEventWritten, noteFence } from "../db/transaction.js";
 import { EVENTS_CHANNEL } from "../events/bus.js";
 import { type PublicEvent, publicEvent } from "../events/public.js";
-import { FENCING_ACTIONS, holdFence } from "../replica/leases.js";
+import { FENCING_ACTIONS } from "../replica/leases.js";
 import { enqueueDeliveries } from "../webhooks/deliveries.js";
 import type { ActorType } from "./actions.js";
 import type { AuditEvent } from "./events.js";
@@ -30,14 +30,13 @@ export function actorType(actor: Actor): ActorType {
  * PostgreSQL delivers to every server's listener when — and only if — the transaction commits.
  * An organisation's event is also written, in the same transaction, as one delivery to each of its
  * webhooks that asks for its type (webhooks/deliveries.ts). A change that takes access away
- * (replica/leases.ts: FENCING_ACTIONS) holds the fence lock until it commits and marks its
- * transaction, so that `transact` answers only once the replica clients have acknowledged it.
+ * (replica/leases.ts: FENCING_ACTIONS) marks its transaction, so that `transact` takes the fence
+ * lock before it commits and answers only once the replica clients have acknowledged it.
  * Answers the event as the outside sees it.
  */
 export async function recordAudit(tx: Tx, actor: Actor, event: AuditEvent): Promise<PublicEvent> {
   if (noteEventWritten(tx)) await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(tx);
   const fencing = FENCING_ACTIONS.has(event.action);
-  if (fencing) await holdFence(tx);
   const row = await tx
     .insertInto("audit_events")
     .values({

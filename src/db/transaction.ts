@@ -8,8 +8,15 @@
 // and never after a rollback, when there is nothing to send.
 //
 // A change that takes access away (replica/leases.ts: FENCING_ACTIONS) answers only once the
-// replica clients have acknowledged it: `transact` waits for them after the commit.
+// replica clients have acknowledged it: its last statement takes the fence lock, shared (grants
+// of replica leases take it alone, so each grant is ordered before or after the change), and
+// `transact` waits for the acknowledgements after the commit. Last, so that a change holding the
+// lock waits for nothing else before it commits: no lock cycle can form through it.
+import { sql } from "kysely";
 import type { Db, Tx } from "./index.js";
+
+/** The advisory lock between fencing changes and replica lease grants (replica/leases.ts). */
+export const FENCE_LOCK = 0x726c6c01;
 
 const queuedMail = new WeakSet<object>();
 const wroteEvents = new WeakSet<object>();
@@ -62,6 +69,7 @@ export async function transact<T>(services: TransactionServices, work: (tx: Tx) 
     mailCommitted = queuedMail.has(tx);
     eventsCommitted = wroteEvents.has(tx);
     fence = fences.get(tx);
+    if (fence) await sql`SELECT pg_advisory_xact_lock_shared(${FENCE_LOCK})`.execute(tx);
     return value;
   });
   if (mailCommitted) services.wakeMail();

@@ -8,10 +8,11 @@
 //    lease; the server grants until (its transaction's start) + the lease, which is later. So the
 //    client stops trusting itself no later than the server thinks it does.
 // 2. A renewal is granted only when no fencing event lies beyond what the client has applied, and
-//    the grant and the fencing change are ordered by one advisory lock: the change holds it
-//    shared from its event to its commit, a grant holds it alone. A grant either committed before
-//    the change took the lock (and the waiter below sees its expiry), or reads the table after the
-//    change committed (and sees its event, so grants nothing until the client has applied it).
+//    the grant and the fencing change are ordered by one advisory lock (FENCE_LOCK): the change
+//    takes it shared as its last statement, after its event, and holds it until it commits
+//    (db/transaction.ts); a grant holds it alone. A grant either committed before the change took
+//    the lock (and the waiter below sees its expiry), or reads the table after the change
+//    committed (and sees its event, so grants nothing until the client has applied it).
 // 3. After committing, the change waits until every lease that is live is acknowledged past its
 //    event. A lease not acknowledged is waited for until it runs out; no grant can extend it.
 import { type SqlBool, sql } from "kysely";
@@ -19,6 +20,7 @@ import type { AuditAction } from "../audit/actions.js";
 import { AppError } from "../core/errors.js";
 import { newId } from "../db/ids.js";
 import type { Queryable, Tx } from "../db/index.js";
+import { FENCE_LOCK } from "../db/transaction.js";
 import type { Cursor } from "../events/feed.js";
 
 /**
@@ -41,19 +43,11 @@ export const FENCING_ACTIONS: ReadonlySet<AuditAction> = new Set<AuditAction>([
 ]);
 const FENCING = [...FENCING_ACTIONS];
 
-/** Orders lease grants against fencing changes (step 2 above). Any constant no other lock uses. */
-const FENCE_LOCK = 0x726c6c01;
-
 /**
  * At most this many leases per service key, live or run out within the last minute: each live
  * one is waited for by every removal, and a client restarting in a loop must not fill the table.
  */
 export const MAX_LEASES = 100;
-
-/** Taken by a fencing change's transaction when it writes its event; held until it ends. */
-export async function holdFence(tx: Tx): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock_shared(${FENCE_LOCK})`.execute(tx);
-}
 
 export interface Lease {
   id: string;
