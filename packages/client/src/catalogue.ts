@@ -38,6 +38,8 @@ export class Catalogue {
   readonly #actsAs: Record<string, string | null>;
   readonly #orgPermissions: ReadonlySet<string>;
   readonly #workspacePermissions: ReadonlySet<string>;
+  /** Answers already worked out: org role → workspace role → permission → the decision. */
+  readonly #decided = new Map<string, Map<string, Map<string, Decision>>>();
 
   constructor(data: CatalogueData) {
     const roles = (list: CatalogueRole[]) =>
@@ -58,8 +60,27 @@ export class Catalogue {
     return (acted ?? direct)?.name ?? null;
   }
 
-  /** May someone with these roles use a workspace permission there? */
+  /**
+   * May someone with these roles use a workspace permission there? Each combination is worked out
+   * once and kept (frozen): a check is then three map lookups, with nothing allocated.
+   */
   inWorkspace(permission: string, orgRole: string | null, workspaceRole: string | null): Decision {
+    const byWorkspaceRole = this.#decided.get(orgRole ?? "") ?? new Map<string, Map<string, Decision>>();
+    if (byWorkspaceRole.size === 0) this.#decided.set(orgRole ?? "", byWorkspaceRole);
+    const byPermission = byWorkspaceRole.get(workspaceRole ?? "") ?? new Map<string, Decision>();
+    if (byPermission.size === 0) byWorkspaceRole.set(workspaceRole ?? "", byPermission);
+    let decision = byPermission.get(permission);
+    if (decision === undefined) {
+      decision = Object.freeze(this.#workOut(permission, orgRole, workspaceRole));
+      // Only the catalogue's own permissions are kept: a caller's typos must not fill memory.
+      if (this.#workspacePermissions.has(permission) || this.#orgPermissions.has(permission)) {
+        byPermission.set(permission, decision);
+      }
+    }
+    return decision;
+  }
+
+  #workOut(permission: string, orgRole: string | null, workspaceRole: string | null): Decision {
     if (!this.#workspacePermissions.has(permission)) {
       if (!this.#orgPermissions.has(permission)) {
         return { allowed: false, role: null, reason: `${permission} is not a permission this server knows` };

@@ -71,6 +71,10 @@ export class Rollcall implements Checker {
   #fencingTypes = new Set<string>();
   #lease: Lease | null = null;
   readonly #sessions: SessionCache;
+  readonly #currentSessions = new WeakMap<
+    VerifiedSession,
+    { version: number; replica: Replica; session: VerifiedSession }
+  >();
   /** Counts the session-ending events applied: an answer asked before one is not kept. */
   #sessionEnds = 0;
   #closed = false;
@@ -169,7 +173,7 @@ export class Rollcall implements Checker {
     const hash = tokenHash(token);
     if (this.live) {
       const kept = this.#sessions.get(hash);
-      if (kept) return { ...kept, organizations: this.#organizationsOf(kept) };
+      if (kept) return this.#current(kept);
     }
     const ends = this.#sessionEnds;
     const { url, serviceKey } = this.#options;
@@ -190,11 +194,21 @@ export class Rollcall implements Checker {
     return answer;
   }
 
-  /** A kept session's organisations as the replica holds them now, in the server's order first. */
-  #organizationsOf(kept: VerifiedSession): { id: string; role: string }[] {
-    const now = this.#state().replica.organizationsOf(kept.user.id);
+  /**
+   * A kept session with its person's organisations as the replica holds them now (in the server's
+   * order first), worked out again only when the replica has changed since.
+   */
+  #current(kept: VerifiedSession): VerifiedSession {
+    const { replica } = this.#state();
+    const known = this.#currentSessions.get(kept);
+    if (known && known.version === replica.version && known.replica === replica) return known.session;
     const order = new Map(kept.organizations.map((o, i) => [o.id, i]));
-    return now.sort((a, b) => (order.get(a.id) ?? order.size) - (order.get(b.id) ?? order.size));
+    const organizations = replica
+      .organizationsOf(kept.user.id)
+      .sort((a, b) => (order.get(a.id) ?? order.size) - (order.get(b.id) ?? order.size));
+    const session = { ...kept, organizations };
+    this.#currentSessions.set(kept, { version: replica.version, replica, session });
+    return session;
   }
 
   /** Every event of the installation stream, after the replica has applied it. */

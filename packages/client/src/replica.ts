@@ -86,8 +86,12 @@ export class Replica {
     return this.#workspaceMembers.get(`${workspaceId} ${userId}`) ?? null;
   }
 
+  /** Counts the events applied: what was read from the replica before is current while it holds. */
+  version = 0;
+
   /** Applies an event of the stream; `seq` is its cursor's sequence number. */
   apply(event: StreamEvent, seq: number): void {
+    this.version++;
     const org = event.orgId;
     if (org === null) return;
     const data = event.data as { userId?: string; workspaceId?: string; toRole?: string | null };
