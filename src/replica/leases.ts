@@ -128,8 +128,32 @@ export async function openLease(
 }
 
 /**
- * Records that the client has applied the feed up to `applied` (never moving back), and renews
- * the lease when no fencing event lies beyond that. A lease that ran out is renewed the same way:
+ * Records that the client has applied the feed up to `applied` (never moving back) and wakes the
+ * waiting changes on every server: one statement, without the fence lock — an acknowledgement
+ * grants nothing, so the changes waiting for it need not wait for the lease's renewal behind
+ * other clients' (renewLease). False when the key holds no such lease.
+ */
+export async function acknowledge(
+  db: Queryable,
+  keyId: string,
+  id: string,
+  applied: Cursor,
+): Promise<boolean> {
+  const { rows } = await sql<{ known: boolean }>`
+    WITH moved AS (
+      UPDATE replica_leases SET acked_xid = ${applied.xid}::xid8, acked_seq = ${applied.seq}::bigint
+       WHERE id = ${id} AND key_id = ${keyId}
+         AND (${applied.xid}::xid8, ${applied.seq}::bigint) > (acked_xid, acked_seq)
+      RETURNING id)
+    SELECT EXISTS (SELECT 1 FROM replica_leases WHERE id = ${id} AND key_id = ${keyId}) AS known,
+           (SELECT count(*) FROM moved) AS moved,
+           pg_notify(${ACKS_CHANNEL}, '') AS notified`.execute(db);
+  return rows[0]?.known === true;
+}
+
+/**
+ * Records that the client has applied the feed up to `applied` (never moving back: acknowledge()
+ * has usually done so already), and renews the lease when no fencing event lies beyond that. A lease that ran out is renewed the same way:
  * a client that has caught up serves again. Null when the key holds no such lease.
  */
 export async function renewLease(
@@ -150,10 +174,7 @@ export async function renewLease(
      WHERE id = ${id} AND key_id = ${keyId}
     RETURNING ${RETURNING}`.execute(tx);
   const row = rows[0];
-  if (!row) return null;
-  // Waiting changes, on every server, look again (events/bus.ts listens).
-  await sql`SELECT pg_notify(${ACKS_CHANNEL}, '')`.execute(tx);
-  return present(row);
+  return row ? present(row) : null;
 }
 
 /** Ends a lease at once (a client closing): no change waits for it any more. */

@@ -11,7 +11,7 @@ import { decodeCursor } from "../events/feed.js";
 import { requireServiceKey } from "../http/guard.js";
 import { Empty, problems, ref, sendEmpty, Timestamp } from "../http/schemas.js";
 import type { Services } from "../services.js";
-import { endLease, type Lease, openLease, renewLease } from "./leases.js";
+import { acknowledge, endLease, type Lease, openLease, renewLease } from "./leases.js";
 import { readSnapshot } from "./snapshot.js";
 
 const Role = Type.Object({
@@ -182,11 +182,16 @@ export async function replicaRoutes(fastify: FastifyInstance, services: Services
     async (request) => {
       const key = requireServiceKey(request);
       const applied = decodeCursor(request.body.applied, "applied");
+      // First the acknowledgement, on its own: the changes waiting for it answer now, not after
+      // this lease's renewal has waited its turn behind other clients' (leases.ts).
+      if (!(await acknowledge(db, key.id, request.params.lease, applied)))
+        throw new AppError("lease_not_found");
+      services.events.acks.notify();
       const lease = await transact(services, (tx) =>
         renewLease(tx, key.id, request.params.lease, applied, leaseMs),
       );
       if (!lease) throw new AppError("lease_not_found");
-      return acknowledged(lease);
+      return answer(lease);
     },
   );
 
