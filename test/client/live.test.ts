@@ -179,3 +179,30 @@ test("verifySession asks the server once, then answers from memory with the orga
   assert.equal(await client.verifySession(""), null);
   assert.equal(await client.verifySession("x".repeat(500)), null);
 });
+
+test("a stream that cannot resume (410 cursor_expired) is replaced by a new snapshot and a new stream", async () => {
+  const client = new Rollcall({ url: base, serviceKey: key, retryMs: 50 });
+  clients.push(client);
+  await client.ready();
+  const org = await buildOrg(t, "Rhea Resnapshot");
+  // A membership written without an event: only a snapshot can tell the client of it.
+  const quiet = await joinOrg(t, org.orgId, "admin", "Quinn Quiet");
+  const asked = { userId: quiet.userId, orgId: org.orgId, permission: "org.users" };
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(client.canInOrg(asked).allowed, false, "not in the first snapshot, and no event told of it");
+  // The events the client would resume from are gone (as past EVENTS_RETENTION_DAYS), and its
+  // connection drops: resuming answers 410, so it reads a new snapshot.
+  await t.db.deleteFrom("audit_events").execute();
+  t.app.fastify.server.closeAllConnections();
+  const deadline = Date.now() + 10_000;
+  while (!client.canInOrg(asked).allowed) {
+    assert.ok(Date.now() < deadline, "no new snapshot within 10 s");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  // And it follows the new stream: a change after it arrives as an event.
+  const removed = await t.request("DELETE", `/api/v1/orgs/${org.orgId}/members/${quiet.userId}`, {
+    token: org.owner.token,
+  });
+  assert.equal(removed.status, 204, removed.text);
+  assert.equal(client.canInOrg(asked).allowed, false, "the removal answered once this client applied it");
+});
