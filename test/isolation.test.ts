@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { buildUser, type SignedUp, type TestApp, testApp } from "./helpers/app.js";
+import { buildServiceKey } from "./helpers/keys.js";
 
 let t: TestApp;
 let a: SignedUp & { orgId: string; workspaceId: string };
@@ -14,6 +15,11 @@ let bMember: SignedUp;
 let bInvitationId: string;
 let bApiKeyId: string;
 let aApiKeyId: string;
+/** Two service keys (the replica's tenants), each holding a lease of its own. */
+const replica: Record<"a" | "b", { token: string; lease: string }> = {
+  a: { token: "", lease: "" },
+  b: { token: "", lease: "" },
+};
 /** Each tenant's webhook, and a delivery to it. */
 const hooks: Record<"a" | "b", { id: string; delivery: string }> = {
   a: { id: "", delivery: "" },
@@ -86,6 +92,15 @@ before(async () => {
   aApiKeyId = own.json.apiKey.id;
   hooks.a = await hookWithDelivery(a);
   hooks.b = await hookWithDelivery(b);
+  for (const side of ["a", "b"] as const) {
+    const { token } = await buildServiceKey(t, `replica ${side}`);
+    const lease = await t.request("POST", "/api/v1/replica/leases", {
+      token,
+      body: { name: side, applied: "1.1" },
+    });
+    assert.equal(lease.status, 201, lease.text);
+    replica[side] = { token, lease: lease.json.id };
+  }
 });
 after(async () => {
   await t.close();
@@ -107,6 +122,7 @@ function values(url: string): Record<string, { own: string; theirs: string; none
             ? { own: hooks.a.id, theirs: hooks.b.id, none: "whk_00000000000000000000000000" }
             : { own: "", theirs: "", none: "" },
     delivery: { own: hooks.a.delivery, theirs: hooks.b.delivery, none: "dlv_00000000000000000000000000" },
+    lease: { own: replica.a.lease, theirs: replica.b.lease, none: "rls_00000000000000000000000000" },
   };
 }
 
@@ -114,6 +130,7 @@ function values(url: string): Record<string, { own: string; theirs: string; none
 function bodyFor(method: string, url: string): unknown {
   if (method === "GET" || method === "DELETE") return undefined;
   if (url.includes("/webhooks/")) return method === "PATCH" ? { description: "Changed by A" } : undefined;
+  if (url.includes("/replica/leases/")) return { applied: "1.2" };
   const workspaceRole = url.includes("/workspaces/:ws/");
   return { name: "Renamed by A", role: workspaceRole ? "viewer" : "member", permission: "flows.read" };
 }
@@ -143,8 +160,10 @@ test("another tenant's ids answer exactly like ids that do not exist, on every r
       const theirs = fill(route.url, { ...own, [target]: table[target]?.theirs ?? "" });
       const none = fill(route.url, { ...own, [target]: table[target]?.none ?? "" });
       const body = bodyFor(route.method, route.url);
-      const x = await t.request(route.method, theirs, { token: a.token, body });
-      const y = await t.request(route.method, none, { token: a.token, body });
+      // The replica's routes are a service key's: tenant A is then A's key.
+      const token = route.url.startsWith("/api/v1/replica/") ? replica.a.token : a.token;
+      const x = await t.request(route.method, theirs, { token, body });
+      const y = await t.request(route.method, none, { token, body });
       const where = `${route.method} ${route.url} with :${target} of another tenant`;
       assert.equal(x.status, 404, `${where} → ${x.status} ${x.text}`);
       assert.equal(x.status, y.status, where);
@@ -186,6 +205,12 @@ test("another tenant's ids answer exactly like ids that do not exist, on every r
     200,
     "B's session lives",
   );
+  const bLease = await t.db
+    .selectFrom("replica_leases")
+    .select(["acked_seq"])
+    .where("id", "=", replica.b.lease)
+    .executeTakeFirst();
+  assert.equal(String(bLease?.acked_seq), "1", "B's lease is there, acknowledged where it was");
 });
 
 test("lists never show another tenant's rows", async () => {

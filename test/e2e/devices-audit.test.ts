@@ -311,6 +311,8 @@ test("Audit log: plain sentences, the action filter, the person filter, pages; a
   await page.getByLabel("Activity").selectOption("member.*");
   await page.getByLabel("Done by").selectOption({ label: `Bob Stone (${bob.email})` });
   await page.waitForURL(/actor=/);
+  // The filtered page replaces the last one (which also had one row): wait for its row.
+  await rows.first().filter({ hasText: "Bob Stone joined Acme as Member through an invitation" }).waitFor();
   await eventRows(page, 1);
   assert.match(await text(rows.first()), /Bob Stone joined Acme as Member through an invitation/);
   // Nothing matches: said so, with a way back.
