@@ -7,7 +7,7 @@
 //   C2  a host route guarded by the Fastify plugin, at 10 and 50 connections, against the same route
 //       calling Rollcall's authorize, Better Auth's has-permission, and the bare Fastify ceiling
 //   C3  a removal's answer with 3 connected clients holding leases, and with none: what the
-//       freshness protocol adds
+//       freshness protocol adds; and, from the server's own metric, commit → acknowledged by all 3
 //   C4  the snapshot: ready() time and the heap it adds at 1,000,000 memberships (100,000 quick)
 // Prints a table; writes bench/results/<time>-client.json.
 import { execFileSync, fork } from "node:child_process";
@@ -64,6 +64,41 @@ async function micro(fn: () => unknown, awaited: boolean): Promise<Micro> {
   const singles: number[] = [];
   for (let i = 0; i < 200_000; i++) singles.push(await time(1));
   return { batch: percentiles(batches), single: percentiles(singles) };
+}
+
+/** A Prometheus histogram's cumulative bucket counts, by upper bound in seconds. */
+async function histogram(server: Server, name: string): Promise<Map<number, number>> {
+  const res = await fetch(`${server.url}/metrics`, {
+    headers: { authorization: `Bearer ${server.metricsToken}` },
+  });
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  const buckets = new Map<number, number>();
+  for (const [, le, count] of (await res.text()).matchAll(
+    new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, "gm"),
+  ))
+    buckets.set(le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), Number(count));
+  return buckets;
+}
+
+/**
+ * p50/p99 (ms) of what a histogram observed between two scrapes, interpolated within the bucket
+ * (as Prometheus's histogram_quantile does): exact to the bucket's bounds, not finer.
+ */
+function histogramPercentiles(before: Map<number, number>, after: Map<number, number>) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  const at = (q: number) => {
+    const rank = q * total;
+    const i = counts.findIndex((c) => c >= rank);
+    const upper = bounds[i] ?? 0;
+    if (!Number.isFinite(upper)) return bounds.at(-2) ?? 0;
+    const lower = i > 0 ? (bounds[i - 1] ?? 0) : 0;
+    const below = i > 0 ? (counts[i - 1] ?? 0) : 0;
+    const inside = (counts[i] ?? 0) - below;
+    return (lower + (upper - lower) * (inside > 0 ? (rank - below) / inside : 1)) * 1000;
+  };
+  return { observed: total, p50: at(0.5), p99: at(0.99) };
 }
 
 /** One request at a time, `n` times: p50/p99 in ms. */
@@ -218,11 +253,19 @@ try {
     return percentiles(times);
   };
   await rc.close();
+  const ACK_WAIT = "rollcall_replica_ack_wait_seconds";
+  const waitsBefore = await histogram(rollcall, ACK_WAIT);
   const withClients = await removeTimes(n);
+  const commitToAcks = histogramPercentiles(waitsBefore, await histogram(rollcall, ACK_WAIT));
   await replicaHost.stop();
   for (const h of others) await h.stop();
   const withNone = await removeTimes(n);
-  results.C3 = { removals: n, withThreeClientsMs: withClients, withNoClientMs: withNone };
+  results.C3 = {
+    removals: n,
+    withThreeClientsMs: withClients,
+    withNoClientMs: withNone,
+    commitToAcksMs: commitToAcks,
+  };
   log(JSON.stringify(results.C3));
 
   log(`C4: the snapshot at ${(SNAPSHOT_USERS * 2).toLocaleString("en")} memberships`);

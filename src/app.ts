@@ -34,6 +34,7 @@ import { MailWorker } from "./mail/worker.js";
 import { orgSchemas } from "./orgs/presenters.js";
 import { orgRoutes } from "./orgs/routes.js";
 import { awaitAcknowledgements } from "./replica/leases.js";
+import { registerReplicaMetrics } from "./replica/metrics.js";
 import { replicaRoutes, replicaSchemas } from "./replica/routes.js";
 import type { Services } from "./services.js";
 import { pruneExpiredSessions } from "./sessions/operations.js";
@@ -177,6 +178,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     onSent: () => mailMetrics.sent.inc(),
     onFailure: () => mailMetrics.failures.inc(),
   });
+  const replicaMetrics = registerReplicaMetrics(registry);
   const events = new EventBus(database, config.events.pollMs, logger, () => heldBack(database.db));
   await events.start();
   const services: Services = {
@@ -191,8 +193,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     awaitAcks: async (fence) => {
       const limitMs = config.replica.leaseMs + 1000;
       const waited = await awaitAcknowledgements(database.db, fence, { signal: events.acks, limitMs });
+      if (waited.leased) replicaMetrics.ackWait.observe(waited.ms / 1000);
       // Never expected: no lease can outlive a fence by more than its own length (replica/leases.ts).
-      if (waited.gaveUp) logger.warn({ ms: Math.round(waited.ms) }, "replica acknowledgements still missing");
+      if (waited.gaveUp) {
+        replicaMetrics.gaveUp.inc();
+        logger.warn({ ms: Math.round(waited.ms) }, "replica acknowledgements still missing");
+      }
     },
   };
   const webhookWorker = new WebhookWorker({

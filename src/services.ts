@@ -5,8 +5,8 @@ import type { Catalogue } from "./access/catalogue.js";
 import type { Config } from "./config.js";
 import type { RateLimiter } from "./core/rate-limit.js";
 import type { Db } from "./db/index.js";
-import type { FeedPlace } from "./db/transaction.js";
 import type { EventBus } from "./events/bus.js";
+import type { Cursor } from "./events/feed.js";
 
 export interface Services {
   config: Config;
@@ -21,5 +21,5 @@ export interface Services {
   events: EventBus;
   wakeEvents(): void;
   /** Waits until the replica clients have acknowledged a change that takes access away (transact). */
-  awaitAcks(fence: FeedPlace): Promise<void>;
+  awaitAcks(fence: Cursor): Promise<void>;
 }

@@ -13,6 +13,7 @@
 // `transact` waits for the acknowledgements after the commit. Last, so that a change holding the
 // lock waits for nothing else before it commits: no lock cycle can form through it.
 import { sql } from "kysely";
+import type { Cursor } from "../events/feed.js";
 import type { Db, Tx } from "./index.js";
 
 /** The advisory lock between fencing changes and replica lease grants (replica/leases.ts). */
@@ -21,13 +22,7 @@ export const FENCE_LOCK = 0x726c6c01;
 const queuedMail = new WeakSet<object>();
 const wroteEvents = new WeakSet<object>();
 /** The last fencing event a transaction wrote: its place in the feed. */
-const fences = new WeakMap<object, FeedPlace>();
-
-/** A place in the event feed (events/feed.ts: Cursor). */
-export interface FeedPlace {
-  xid: string;
-  seq: string;
-}
+const fences = new WeakMap<object, Cursor>();
 
 /** Marks `tx` as holding new mail: the worker is woken when it commits. Called by the outbox. */
 export function noteMailQueued(tx: object): void {
@@ -45,7 +40,7 @@ export function noteEventWritten(tx: object): boolean {
 }
 
 /** Marks `tx` as taking access away: its commit waits for the replicas (recordAudit calls it). */
-export function noteFence(tx: object, place: FeedPlace): void {
+export function noteFence(tx: object, place: Cursor): void {
   const known = fences.get(tx);
   if (!known || BigInt(place.seq) > BigInt(known.seq)) fences.set(tx, place);
 }
@@ -57,13 +52,13 @@ export interface TransactionServices {
   /** Tells this server's event streams (and webhook worker) that events have just been committed. */
   wakeEvents?(): void;
   /** Waits until every live replica lease has acknowledged this event, or run out. */
-  awaitAcks?(fence: FeedPlace): Promise<void>;
+  awaitAcks?(fence: Cursor): Promise<void>;
 }
 
 export async function transact<T>(services: TransactionServices, work: (tx: Tx) => Promise<T>): Promise<T> {
   let mailCommitted = false;
   let eventsCommitted = false;
-  let fence: FeedPlace | undefined;
+  let fence: Cursor | undefined;
   const result = await services.db.transaction().execute(async (tx) => {
     const value = await work(tx);
     mailCommitted = queuedMail.has(tx);

@@ -10,10 +10,11 @@ import { buildOrg, joinOrg, type Org } from "../../test/helpers/org.js";
 import { fetchSnapshot } from "../../test/helpers/replica.js";
 
 const LEASE_MS = 1500;
+const METRICS_TOKEN = "leases-metrics-token-0123456789";
 let t: TestApp;
 let key: string;
 before(async () => {
-  t = await testApp({ REPLICA_LEASE_MS: String(LEASE_MS) });
+  t = await testApp({ REPLICA_LEASE_MS: String(LEASE_MS), METRICS_TOKEN });
   key = (await buildServiceKey(t, "leases")).token;
 });
 after(async () => {
@@ -35,6 +36,17 @@ async function lastCursor(org: Org): Promise<string> {
     if (last?.type === "member.removed" || i > 100) return last.cursor;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The changes that waited for leases so far (rollcall_replica_ack_wait_seconds), and how long in all. */
+async function ackWaits(): Promise<{ count: number; seconds: number }> {
+  const res = await t.request("GET", "/metrics", { token: METRICS_TOKEN });
+  assert.equal(res.status, 200);
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(res.text)?.[1]);
+  return {
+    count: value("rollcall_replica_ack_wait_seconds_count"),
+    seconds: value("rollcall_replica_ack_wait_seconds_sum"),
+  };
 }
 
 async function removeTimed(org: Org, userId: string): Promise<number> {
@@ -63,9 +75,15 @@ test("a lease that does not acknowledge holds a removal until it runs out, and i
   assert.ok(lease.renewMs > 0 && lease.renewMs < LEASE_MS);
 
   const left = Date.parse(lease.expiresAt) - Date.now();
+  const metered = await ackWaits();
   const waited = await removeTimed(org, pat.userId);
   assert.ok(waited >= left - 100, `answered after ${Math.round(waited)} ms, the lease had ${left} ms left`);
   assert.ok(waited < LEASE_MS + 800, `answered after ${Math.round(waited)} ms`);
+  // The wait is measured from the commit: the metric counts it, as long as the lease had left.
+  const now = await ackWaits();
+  assert.equal(now.count, metered.count + 1);
+  const seconds = now.seconds - metered.seconds;
+  assert.ok(seconds * 1000 >= left - 150 && seconds * 1000 <= waited, `the metric says ${seconds} s`);
 
   // Its client has not applied the removal: the lease stays run out however often it renews.
   const stale = await renew(lease.id, cursor);
@@ -107,6 +125,7 @@ test("changes that take nothing away never wait; an ended lease is not waited fo
   const pat = await joinOrg(t, org.orgId);
   const { cursor } = await fetchSnapshot(t, key);
   const lease = (await open(cursor)).json;
+  const metered = await ackWaits();
   const started = performance.now();
   const made = await t.request("POST", `/api/v1/orgs/${org.orgId}/workspaces`, {
     token: org.owner.token,
@@ -119,6 +138,7 @@ test("changes that take nothing away never wait; an ended lease is not waited fo
   assert.equal((await end(lease.id)).status, 204);
   const waited = await removeTimed(org, pat.userId);
   assert.ok(waited < LEASE_MS / 2, `the removal took ${Math.round(waited)} ms with the lease ended`);
+  assert.equal((await ackWaits()).count, metered.count, "no change found a live lease to wait for");
 });
 
 test("a lease is its key's own; bad input answers 4xx and changes nothing; at most 100 per key", async () => {

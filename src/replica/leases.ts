@@ -146,15 +146,14 @@ export async function acknowledge(
          AND (${applied.xid}::xid8, ${applied.seq}::bigint) > (acked_xid, acked_seq)
       RETURNING id)
     SELECT EXISTS (SELECT 1 FROM replica_leases WHERE id = ${id} AND key_id = ${keyId}) AS known,
-           (SELECT count(*) FROM moved) AS moved,
            pg_notify(${ACKS_CHANNEL}, '') AS notified`.execute(db);
   return rows[0]?.known === true;
 }
 
 /**
- * Records that the client has applied the feed up to `applied` (never moving back: acknowledge()
- * has usually done so already), and renews the lease when no fencing event lies beyond that. A lease that ran out is renewed the same way:
- * a client that has caught up serves again. Null when the key holds no such lease.
+ * Renews the lease of a client that has applied the feed up to `applied` (acknowledge() has
+ * recorded that first), when no fencing event lies beyond it. A lease that ran out is renewed the
+ * same way: a client that has caught up serves again. Null when the key holds no such lease.
  */
 export async function renewLease(
   tx: Tx,
@@ -164,11 +163,8 @@ export async function renewLease(
   leaseMs: number,
 ): Promise<Lease | null> {
   await sql`SELECT pg_advisory_xact_lock(${FENCE_LOCK})`.execute(tx);
-  const ahead = sql<SqlBool>`(${applied.xid}::xid8, ${applied.seq}::bigint) > (acked_xid, acked_seq)`;
   const { rows } = await sql<LeaseRow>`
     UPDATE replica_leases SET
-      acked_xid = CASE WHEN ${ahead} THEN ${applied.xid}::xid8 ELSE acked_xid END,
-      acked_seq = CASE WHEN ${ahead} THEN ${applied.seq}::bigint ELSE acked_seq END,
       expires_at = CASE WHEN ${fenceBeyond(applied)} THEN expires_at
                         ELSE greatest(expires_at, now() + make_interval(secs => ${leaseMs / 1000})) END
      WHERE id = ${id} AND key_id = ${keyId}
@@ -229,6 +225,8 @@ export class AckSignal {
 export interface Waited {
   /** How long the change waited after its commit. */
   ms: number;
+  /** Whether any live lease had yet to acknowledge it when it first looked. */
+  leased: boolean;
   /** Whether it gave up at `limitMs` (never expected: no lease outlives a fence by more than its length). */
   gaveUp: boolean;
 }
@@ -244,6 +242,7 @@ export async function awaitAcknowledgements(
   options: { signal?: AckSignal; limitMs: number },
 ): Promise<Waited> {
   const started = performance.now();
+  let leased = false;
   for (;;) {
     const seen = options.signal?.count ?? 0;
     const row = await db
@@ -258,8 +257,9 @@ export async function awaitAcknowledgements(
       .where(sql<SqlBool>`(acked_xid, acked_seq) < (${fence.xid}::xid8, ${fence.seq}::bigint)`)
       .executeTakeFirstOrThrow();
     const ms = performance.now() - started;
-    if (row.waiting === 0) return { ms, gaveUp: false };
-    if (ms >= options.limitMs) return { ms, gaveUp: true };
+    if (row.waiting === 0) return { ms, leased, gaveUp: false };
+    leased = true;
+    if (ms >= options.limitMs) return { ms, leased, gaveUp: true };
     const sleep = Math.max(1, Math.min(row.nextMs ?? 100, 100, options.limitMs - ms));
     if (options.signal) await options.signal.after(seen, sleep);
     else await new Promise((resolve) => setTimeout(resolve, Math.min(sleep, 25)));

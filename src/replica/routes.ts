@@ -95,11 +95,6 @@ export async function replicaRoutes(fastify: FastifyInstance, services: Services
   const { db, catalogue, config } = services;
   const { leaseMs } = config.replica;
   const answer = (lease: Lease) => ({ ...lease, leaseMs, renewMs: Math.max(50, Math.round(leaseMs / 4)) });
-  // An acknowledgement wakes this server's waiting changes at once (others hear the NOTIFY).
-  const acknowledged = (lease: Lease) => {
-    services.events.acks.notify();
-    return answer(lease);
-  };
 
   app.get(
     "/api/v1/replica/snapshot",
@@ -159,7 +154,7 @@ export async function replicaRoutes(fastify: FastifyInstance, services: Services
       const lease = await transact(services, (tx) =>
         openLease(tx, key.id, request.body.name, applied, leaseMs),
       );
-      return reply.status(201).send(acknowledged(lease));
+      return reply.status(201).send(answer(lease));
     },
   );
 
@@ -186,6 +181,7 @@ export async function replicaRoutes(fastify: FastifyInstance, services: Services
       // this lease's renewal has waited its turn behind other clients' (leases.ts).
       if (!(await acknowledge(db, key.id, request.params.lease, applied)))
         throw new AppError("lease_not_found");
+      // It wakes this server's waiting changes at once (the others hear the NOTIFY).
       services.events.acks.notify();
       const lease = await transact(services, (tx) =>
         renewLease(tx, key.id, request.params.lease, applied, leaseMs),
