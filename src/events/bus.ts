@@ -4,14 +4,14 @@
 // so it is delivered at commit and never for a rollback), and by a poll as the floor — a lost
 // connection is caught within one poll. An event held back behind a longer transaction (feed.ts)
 // is read again soon after: after each wake the bus asks once whether one is, and if so wakes
-// its readers again in 25 ms, doubling up to a second, until none is. The table is the truth: a
+// its readers again in 5 ms, doubling up to a second, until none is. The table is the truth: a
 // wake only says "read again".
 import pg from "pg";
 import type { Database } from "../db/index.js";
 import { ACKS_CHANNEL, AckSignal } from "../replica/leases.js";
 
 export const EVENTS_CHANNEL = "rollcall_events";
-const RECHECK_FIRST_MS = 25;
+const RECHECK_FIRST_MS = 5;
 const RECHECK_MAX_MS = 1000;
 
 type Listener = () => void;

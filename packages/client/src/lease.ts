@@ -31,8 +31,10 @@ export class Lease {
   /** Until when (performance.now()) the replica may answer. */
   #liveUntil = 0;
   #timer: NodeJS.Timeout | undefined;
-  #sending: Promise<void> | null = null;
+  /** The requests on their way, with the cursor each says. */
+  readonly #sending = new Map<Promise<void>, string>();
   #again = false;
+  #opening: Promise<void> | null = null;
   #closed = false;
   readonly #liveWaiters = new Set<() => void>();
 
@@ -45,8 +47,15 @@ export class Lease {
     return performance.now() < this.#liveUntil;
   }
 
-  /** Takes the lease and renews it every `renewMs` from then on. */
-  async open(): Promise<void> {
+  /** Takes the lease and renews it every `renewMs` from then on (one taking at a time). */
+  open(): Promise<void> {
+    this.#opening ??= this.#take().finally(() => {
+      this.#opening = null;
+    });
+    return this.#opening;
+  }
+
+  async #take(): Promise<void> {
     const sent = performance.now();
     const answer = await this.#call("POST", "/api/v1/replica/leases", {
       name: this.#options.name,
@@ -68,23 +77,29 @@ export class Lease {
 
   /**
    * Says how far the client has applied, and renews the lease: at each tick, and at once after
-   * an event that takes access away. One request at a time; a call made while one is on its way
-   * sends again when it returns, with what has been applied by then.
+   * an event that takes access away. What a request on its way already says is not sent again;
+   * news is sent at once even then (a change waits for it), with at most two requests on their
+   * way — a third call waits for one to return and sends what has been applied by then.
+   * Answers may come back in any order: each counts only from when it was sent, so none lets the
+   * replica answer longer than the server granted it.
    */
   acknowledge(): Promise<void> {
     if (this.#closed || this.#id === null) return Promise.resolve();
-    if (this.#sending) {
+    const applied = this.#options.applied();
+    for (const [request, says] of this.#sending) if (says === applied) return request;
+    if (this.#sending.size >= 2) {
       this.#again = true;
-      return this.#sending;
+      return Promise.race(this.#sending.keys()).then(() => undefined);
     }
-    this.#sending = this.#renew().finally(() => {
-      this.#sending = null;
+    const sent = this.#renew(applied).finally(() => {
+      this.#sending.delete(sent);
       if (this.#again) {
         this.#again = false;
         void this.acknowledge();
       }
     });
-    return this.#sending;
+    this.#sending.set(sent, applied);
+    return sent;
   }
 
   /** Ends the lease: no change waits for this client any more. */
@@ -97,14 +112,12 @@ export class Lease {
     if (id) await this.#call("DELETE", `/api/v1/replica/leases/${id}`).catch(() => undefined);
   }
 
-  async #renew(): Promise<void> {
+  async #renew(applied: string): Promise<void> {
     const id = this.#id;
     if (!id) return;
     const sent = performance.now();
     try {
-      const answer = await this.#call("PUT", `/api/v1/replica/leases/${id}`, {
-        applied: this.#options.applied(),
-      });
+      const answer = await this.#call("PUT", `/api/v1/replica/leases/${id}`, { applied });
       if (answer) this.#granted(sent, answer);
       // The server no longer knows it (ended, or cleared long after it ran out): take a new one.
       else if (!this.#closed) await this.open();
@@ -114,6 +127,8 @@ export class Lease {
   }
 
   #granted(sent: number, answer: LeaseAnswer): void {
+    // An answer that arrives after close() grants nothing: the lease is being ended.
+    if (this.#closed) return;
     // Never beyond what the server granted, counted from before it was asked.
     this.#liveUntil = answer.live ? sent + answer.remainingMs : 0;
     if (this.live) {
