@@ -396,6 +396,19 @@ const RECIPES: Record<string, Recipe> = {
     writes: [],
     refuse: asOutsider,
   },
+  authorizeInOrganization: {
+    // A question: changes nothing.
+    arrange: async () => {
+      const o = await owner();
+      return {
+        method: "POST",
+        path: `/api/v1/orgs/${o.orgId}/authorize`,
+        options: { token: o.token, body: { permission: "org.users" } },
+      };
+    },
+    writes: [],
+    refuse: asOutsider,
+  },
   createInvitation: {
     arrange: async () => {
       const o = await owner();

@@ -201,6 +201,7 @@ test("only reading routes admit a service key, and the API document says which",
     "GET /api/v1/orgs/{org}/workspaces",
     "GET /api/v1/workspaces/{ws}",
     "GET /api/v1/workspaces/{ws}/members",
+    "POST /api/v1/orgs/{org}/authorize",
     "POST /api/v1/workspaces/{ws}/authorize",
   ]);
 });

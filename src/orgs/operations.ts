@@ -1,6 +1,7 @@
 // Organisations and org memberships: the rules (rules 1, 2, 3, 9, 14: docs/rules.md). Each operation that
 // changes something runs in one transaction with its audit event; changes to memberships first
 // lock the organisation's row, so that the owners they count cannot change under them.
+import { type Asker, type Authorization, authorize } from "../access/authorize.js";
 import { orgGrantRefusal } from "../access/can.js";
 import type { Catalogue, OrgRole } from "../access/catalogue.js";
 import { orgStanding } from "../access/queries.js";
@@ -321,4 +322,23 @@ export async function removeMember(
   });
   // Whoever leaves takes their pending invitations' backing with them (rules 1 and 9).
   await withdrawUnbacked(tx, catalogue, caller.actor, orgId, { invitedBy: userId });
+}
+
+/**
+ * The host product's question about the organisation: may `userId` (default: the caller) use an
+ * org permission here? Asking about someone else needs org.users.
+ */
+export function authorizeInOrg(
+  db: Queryable,
+  catalogue: Catalogue,
+  caller: Asker,
+  orgId: string,
+  input: { permission: string; userId?: string | undefined },
+): Promise<Authorization> {
+  return authorize(
+    catalogue,
+    caller,
+    { scope: "org", aboutOthers: "org.users", standingOf: (userId) => orgStanding(db, orgId, userId) },
+    input,
+  );
 }

@@ -10,6 +10,7 @@ import { actorOf, callerOf, requireAccess, requireAuth } from "../http/guard.js"
 import { Empty, PageQuery, problems, ref, sendEmpty } from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
+  authorizeInOrg,
   type Caller,
   changeMemberRole,
   createOwnedOrganization,
@@ -243,6 +244,46 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
         removeMember(tx, catalogue, changerOf(request), orgId, request.params.user),
       );
       return sendEmpty(reply, 204);
+    },
+  );
+
+  app.post(
+    "/api/v1/orgs/:org/authorize",
+    {
+      config: { permission: "org.read", serviceKeyReads: true },
+      schema: {
+        tags,
+        operationId: "authorizeInOrganization",
+        summary: "May this person (default: me) use this organisation permission? With the reason in words",
+        description:
+          "Asking about another user needs org.users (a service key may ask about anyone). A user outside the " +
+          'organisation (or unknown) gets allowed false, role null, reason "not a member of this organisation". ' +
+          "Workspace permissions are asked of the workspace (POST /api/v1/workspaces/{ws}/authorize).",
+        params: OrgParams,
+        body: Type.Object({
+          permission: Type.String({ minLength: 1, maxLength: 200 }),
+          userId: Type.Optional(Id),
+        }),
+        response: {
+          200: Type.Object({
+            allowed: Type.Boolean(),
+            role: Type.Union([Type.String(), Type.Null()], { description: "Their org role" }),
+            reason: Type.String(),
+          }),
+          ...problems(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { orgId, orgRole, reader } = requireAccess(request);
+      const caller = callerOf(request);
+      return authorizeInOrg(
+        db,
+        catalogue,
+        { userId: caller.id, standing: { orgRole }, reader: reader === true },
+        orgId,
+        request.body,
+      );
     },
   );
 }

@@ -4,14 +4,8 @@
 // permission); what a caller may grant is checked here (rule 1).
 
 import { admitAgain } from "../access/admit.js";
-import {
-  can,
-  effectiveWorkspaceRole,
-  type Standing,
-  scopeOf,
-  why,
-  workspaceGrantRefusal,
-} from "../access/can.js";
+import { type Asker, type Authorization, authorize } from "../access/authorize.js";
+import { effectiveWorkspaceRole, workspaceGrantRefusal } from "../access/can.js";
 import type { Catalogue } from "../access/catalogue.js";
 import { workspaceStanding } from "../access/queries.js";
 import type { Actor } from "../audit/operations.js";
@@ -310,47 +304,25 @@ export async function removeWorkspaceMember(
   await withdrawUnbacked(tx, catalogue, actor, place.orgId, { invitedBy: userId });
 }
 
-export interface Authorization {
-  allowed: boolean;
-  role: string | null;
-  reason: string;
-}
-
 /**
  * The host product's question: may `userId` (default: the caller) do `permission` in this
- * workspace? Asking about someone else needs workspace.users. Someone outside the organisation —
- * or no one, or another tenant's user: the answer is the same — is simply not allowed.
+ * workspace? Asking about someone else needs workspace.users.
  */
-export async function authorizeInWorkspace(
+export function authorizeInWorkspace(
   db: Queryable,
   catalogue: Catalogue,
-  caller: { userId: string; standing: Standing; reader?: boolean },
+  caller: Asker,
   workspaceId: string,
   input: { permission: string; userId?: string | undefined },
 ): Promise<Authorization> {
-  if (!scopeOf(catalogue, input.permission)) {
-    throw fieldError("permission", `"${input.permission}" is not a permission this server knows.`);
-  }
-  // A service key has no standing of its own: it asks about someone, and may ask about anyone.
-  if (caller.reader && input.userId === undefined) {
-    throw fieldError("userId", "A service key asks about someone: give their userId.");
-  }
-  const subject = input.userId ?? caller.userId;
-  let standing: Standing = caller.standing;
-  if (subject !== caller.userId) {
-    if (!caller.reader && !can(catalogue, "workspace.users", caller.standing)) {
-      throw refused(
-        `asking about another person needs workspace.users: ${why(catalogue, "workspace.users", caller.standing)}`,
-      );
-    }
-    const found = await workspaceStanding(db, workspaceId, subject);
-    standing = found
-      ? { orgRole: found.orgRole, workspaceRole: found.workspaceRole }
-      : { orgRole: null, workspaceRole: null };
-  }
-  return {
-    allowed: can(catalogue, input.permission, standing),
-    role: effectiveWorkspaceRole(catalogue, standing),
-    reason: why(catalogue, input.permission, standing),
-  };
+  return authorize(
+    catalogue,
+    caller,
+    {
+      scope: "workspace",
+      aboutOthers: "workspace.users",
+      standingOf: (userId) => workspaceStanding(db, workspaceId, userId),
+    },
+    input,
+  );
 }

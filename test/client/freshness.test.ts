@@ -2,7 +2,9 @@
 // three host processes each run @rollcall/client; a loop of demotions and removals, each
 // followed at once by the same check in every process — not one "allowed" after the changing
 // request has answered. A process paused with SIGSTOP: the removal answers within the lease, the
-// paused process refuses when it wakes, then catches up and serves again.
+// paused process refuses when it wakes, then catches up and serves again. A process whose event
+// stream alone is held back (a proxy between it and the server) while it runs: the same, and
+// meanwhile check()/checkInOrg() get the server's answer.
 import assert from "node:assert/strict";
 import { type ChildProcess, fork } from "node:child_process";
 import { after, before, test } from "node:test";
@@ -14,6 +16,7 @@ import { buildUser, type SignedUp, type TestApp, testApp } from "../helpers/app.
 import { eventually } from "../helpers/eventually.js";
 import { buildServiceKey } from "../helpers/keys.js";
 import { buildOrg, grantWorkspaceRole, joinOrg, type Org } from "../helpers/org.js";
+import { type StreamGate, startStreamGate } from "../helpers/stream-gate.js";
 
 const LEASE_MS = 1500;
 const CHECKER = fileURLToPath(new URL("./fixtures/checker.ts", import.meta.url));
@@ -58,6 +61,15 @@ class Host {
     return (await this.ask({ ask: "canInOrg", userId, orgId: org.orgId, permission })).decision as Decision;
   }
 
+  /** check() or checkInOrg(): from the replica while the lease is live, else the server's answer. */
+  async check(userId: string, permission: string, inOrg = false): Promise<Decision> {
+    const answer = inOrg
+      ? await this.ask({ ask: "checkInOrg", userId, orgId: org.orgId, permission })
+      : await this.ask({ ask: "check", userId, workspaceId: org.workspaceId, permission });
+    if (answer.error) throw new Error(String(answer.error));
+    return answer.decision as Decision;
+  }
+
   /** Whose the session token is, by this host's verifySession(): a user id, or null. */
   async verify(token: string): Promise<string | null> {
     const answer = await this.ask({ ask: "verify", token });
@@ -72,11 +84,12 @@ class Host {
 
 let url: string;
 let key: string;
+let gate: StreamGate | undefined;
 
-function startHost(serviceKey: string): Host {
+function startHost(serviceKey: string, through = url): Host {
   const child = fork(CHECKER, {
     execArgv: ["--import", "tsx"],
-    env: { ...process.env, ROLLCALL_URL: url, ROLLCALL_SERVICE_KEY: serviceKey },
+    env: { ...process.env, ROLLCALL_URL: through, ROLLCALL_SERVICE_KEY: serviceKey },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Host(child);
@@ -103,6 +116,7 @@ after(async () => {
     h.child.kill("SIGCONT");
     h.child.kill("SIGTERM");
   }
+  await gate?.close();
   await t.close();
 });
 
@@ -213,6 +227,55 @@ test("a paused host: the removal answers within the lease; woken, it refuses, th
     reason: "not a member of this organisation",
   });
   assert.equal((await paused.can(bystander, "flows.read")).allowed, true, "it serves again");
+});
+
+test("a host whose stream is held back while it runs: the removal answers within the lease; it refuses or asks the server, then catches up", async () => {
+  const gus = await joinOrg(t, org.orgId, "admin", "Gus Gated");
+  await grantWorkspaceRole(t, org.orgId, org.workspaceId, gus.userId, "editor");
+  gate = await startStreamGate(url);
+  const gated = startHost(key, gate.url);
+  extraHosts.push(gated);
+  await gated.ready;
+  assert.equal((await gated.canInOrg(gus.userId, "org.users")).allowed, true);
+  gate.block();
+  try {
+    const started = performance.now();
+    const res = await t.request("DELETE", `/api/v1/orgs/${org.orgId}/members/${gus.userId}`, {
+      token: owner(),
+    });
+    const took = performance.now() - started;
+    assert.equal(res.status, 204, res.text);
+    assert.ok(took < LEASE_MS + 1000, `the removal answered after ${Math.round(took)} ms`);
+    // Its renewals reach the server, but cannot make the lease live past an event it has not applied.
+    assert.equal(await gated.live(), false);
+    const notMember = { allowed: false, role: null, reason: "not a member of this organisation" };
+    for (const stale of [
+      await gated.canInOrg(gus.userId, "org.read"),
+      await gated.can(bystander, "flows.read"),
+    ]) {
+      assert.deepEqual([stale.allowed, stale.role], [false, null]);
+      assert.match(stale.reason, /stale/);
+    }
+    // check() and checkInOrg() ask the server meanwhile: the removed are refused, others allowed.
+    assert.deepEqual(await gated.check(gus.userId, "org.read", true), notMember);
+    assert.deepEqual(await gated.check(gus.userId, "flows.read"), notMember);
+    assert.equal((await gated.check(bystander, "flows.read")).allowed, true);
+    assert.equal((await gated.check(bystander, "org.read", true)).allowed, true);
+    // Still held back a lease later: still refusing.
+    await new Promise((r) => setTimeout(r, LEASE_MS));
+    assert.equal(await gated.live(), false);
+    assert.equal((await gated.canInOrg(gus.userId, "org.read")).allowed, false);
+  } finally {
+    gate.unblock();
+  }
+  await eventually(async () => assert.ok(await gated.live()), 10_000, "the released host's lease comes back");
+  assert.deepEqual(await gated.canInOrg(gus.userId, "org.read"), {
+    allowed: false,
+    role: null,
+    reason: "not a member of this organisation",
+  });
+  assert.equal((await gated.can(bystander, "flows.read")).allowed, true, "it serves again");
+  assert.equal((await gated.check(bystander, "flows.read")).allowed, true, "from its replica");
 });
 
 test("after a log-out, an end of every session or a password change answers, no host takes the session", async () => {

@@ -382,6 +382,7 @@ test("6. acting on organisation A with organisation B's session answers 404 as f
     ["DELETE", `/api/v1/orgs/${org}/members/${a.owner.userId}`],
     ["PATCH", `/api/v1/orgs/${org}/members/${b.owner.userId}`, { role: "owner" }],
     ["GET", `/api/v1/orgs/${org}/audit`],
+    ["POST", `/api/v1/orgs/${org}/authorize`, { permission: "org.users" }],
     ["POST", `/api/v1/orgs/${org}/invitations`, { delivery: "link", role: "owner" }],
     ["POST", `/api/v1/orgs/${org}/workspaces`, { name: "Annex" }],
     ["GET", `/api/v1/workspaces/${ws}/members`],
@@ -440,6 +441,14 @@ test("7. ids of another tenant in path, body and query are not found, and change
   assert.equal(askTheirs.status, 200, askTheirs.text);
   assert.equal(askTheirs.json.allowed, false);
   assert.deepEqual(askTheirs.json, askNone.json, "B's user in the body is answered as no user");
+  const askOrg = (userId: string) =>
+    t.request("POST", `/api/v1/orgs/${a.orgId}/authorize`, {
+      ...as,
+      body: { permission: "org.read", userId },
+    });
+  const [orgTheirs, orgNone] = [await askOrg(bMember.userId), await askOrg(NO_USER)];
+  assert.equal(orgTheirs.status, 200, orgTheirs.text);
+  assert.deepEqual(orgTheirs.json, orgNone.json, "the same of the organisation's question");
 
   const queries: [string, string][] = [
     [

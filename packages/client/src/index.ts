@@ -148,16 +148,36 @@ export class Rollcall implements Checker {
     return expressGuard<Req>(this, rule);
   }
 
-  /** can(), or — while the lease has run out — the server's answer (POST …/authorize). */
-  async check(input: { userId: string; workspaceId: string; permission: string }): Promise<Decision> {
-    if (this.live) return this.can(input);
+  /** can(), or — while the lease has run out — the server's answer (POST …/workspaces/{ws}/authorize). */
+  check(input: { userId: string; workspaceId: string; permission: string }): Promise<Decision> {
+    if (this.live) return Promise.resolve(this.can(input));
+    return this.#authorize(`workspaces/${encodeURIComponent(input.workspaceId)}`, input, "no such workspace");
+  }
+
+  /** canInOrg(), or — while the lease has run out — the server's answer (POST …/orgs/{org}/authorize). */
+  checkInOrg(input: { userId: string; orgId: string; permission: string }): Promise<Decision> {
+    if (this.live) return Promise.resolve(this.canInOrg(input));
+    // An organisation that does not exist has no members: the answer the replica would give.
+    return this.#authorize(
+      `orgs/${encodeURIComponent(input.orgId)}`,
+      input,
+      "not a member of this organisation",
+    );
+  }
+
+  /** The server's answer to the authorize question about someone in a place. */
+  async #authorize(
+    place: string,
+    input: { userId: string; permission: string },
+    unknownPlace: string,
+  ): Promise<Decision> {
     const { url, serviceKey } = this.#options;
-    const res = await fetch(`${url}/api/v1/workspaces/${encodeURIComponent(input.workspaceId)}/authorize`, {
+    const res = await fetch(`${url}/api/v1/${place}/authorize`, {
       method: "POST",
       headers: { authorization: `Bearer ${serviceKey}`, "content-type": "application/json" },
       body: JSON.stringify({ permission: input.permission, userId: input.userId }),
     });
-    if (res.status === 404) return { allowed: false, role: null, reason: "no such workspace" };
+    if (res.status === 404) return { allowed: false, role: null, reason: unknownPlace };
     if (!res.ok) throw new Error(`Rollcall: authorize answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as Decision;
   }
