@@ -50,6 +50,15 @@ export interface RollcallOptions {
 }
 
 /** What can() answers while the lease has run out: it never answers from a replica that may be stale. */
+/** A kept session as the replica holds its organisations at `version`, as a settled answer. */
+interface Current {
+  version: number;
+  replica: Replica;
+  answer: Promise<VerifiedSession>;
+}
+
+const NO_SESSION: Promise<null> = Promise.resolve(null);
+
 export const STALE: Decision = Object.freeze({
   allowed: false,
   role: null,
@@ -71,10 +80,7 @@ export class Rollcall implements Checker {
   #fencingTypes = new Set<string>();
   #lease: Lease | null = null;
   readonly #sessions: SessionCache;
-  readonly #currentSessions = new WeakMap<
-    VerifiedSession,
-    { version: number; replica: Replica; session: VerifiedSession }
-  >();
+  readonly #currentSessions = new WeakMap<VerifiedSession, Current>();
   /** Counts the session-ending events applied: an answer asked before one is not kept. */
   #sessionEnds = 0;
   #closed = false;
@@ -188,13 +194,18 @@ export class Rollcall implements Checker {
    * live, the answer comes from memory (with the person's organisations as the replica holds
    * them now) until the session ends — by its expiry, or by its end's event.
    */
-  async verifySession(token: string): Promise<VerifiedSession | null> {
-    if (typeof token !== "string" || token.length === 0 || token.length > 200) return null;
+  verifySession(token: string): Promise<VerifiedSession | null> {
+    if (typeof token !== "string" || token.length === 0 || token.length > 200) return NO_SESSION;
     const hash = tokenHash(token);
     if (this.live) {
       const kept = this.#sessions.get(hash);
-      if (kept) return this.#current(kept);
+      // The same settled promise each time while nothing changed: a cached answer allocates nothing.
+      if (kept) return this.#current(kept).answer;
     }
+    return this.#askServer(token, hash);
+  }
+
+  async #askServer(token: string, hash: string): Promise<VerifiedSession | null> {
     const ends = this.#sessionEnds;
     const { url, serviceKey } = this.#options;
     const res = await fetch(`${url}/api/v1/sessions/verify`, {
@@ -218,17 +229,18 @@ export class Rollcall implements Checker {
    * A kept session with its person's organisations as the replica holds them now (in the server's
    * order first), worked out again only when the replica has changed since.
    */
-  #current(kept: VerifiedSession): VerifiedSession {
+  #current(kept: VerifiedSession): Current {
     const { replica } = this.#state();
     const known = this.#currentSessions.get(kept);
-    if (known && known.version === replica.version && known.replica === replica) return known.session;
+    if (known && known.version === replica.version && known.replica === replica) return known;
     const order = new Map(kept.organizations.map((o, i) => [o.id, i]));
     const organizations = replica
       .organizationsOf(kept.user.id)
       .sort((a, b) => (order.get(a.id) ?? order.size) - (order.get(b.id) ?? order.size));
     const session = { ...kept, organizations };
-    this.#currentSessions.set(kept, { version: replica.version, replica, session });
-    return session;
+    const current = { version: replica.version, replica, answer: Promise.resolve(session) };
+    this.#currentSessions.set(kept, current);
+    return current;
   }
 
   /** Every event of the installation stream, after the replica has applied it. */

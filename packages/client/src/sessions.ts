@@ -4,7 +4,7 @@
 // its end arrives on the event stream (session.revoked: log-out or a device ended;
 // user.sessions_revoked: every session, a password change), or `maxAgeMs` passes — asked again
 // then, which also counts as the person's activity for the server's idle timeout.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 export interface VerifiedSession {
   user: { id: string; email: string; name: string };
@@ -19,7 +19,7 @@ interface Entry {
 }
 
 export function tokenHash(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  return hash("sha256", token, "base64url");
 }
 
 export class SessionCache {
