@@ -7,7 +7,8 @@
 //   C2  a host route guarded by the Fastify plugin, at 10 and 50 connections, against the same route
 //       calling Rollcall's authorize, Better Auth's has-permission, and the bare Fastify ceiling
 //   C3  a removal's answer with 3 connected clients holding leases, and with none: what the
-//       freshness protocol adds; and, from the server's own metric, commit → acknowledged by all 3
+//       freshness protocol adds, from outside and by the server's own metric (the fence lock before
+//       the commit, and commit → acknowledged by all 3)
 //   C4  the snapshot: ready() time and the heap it adds at 1,000,000 memberships (100,000 quick)
 // Prints a table; writes bench/results/<time>-client.json.
 import { execFileSync, fork } from "node:child_process";
@@ -237,7 +238,7 @@ try {
     await startHost("replica", rollcall.url, serviceKey),
     await startHost("replica", rollcall.url, serviceKey),
   ];
-  const n = quick ? 20 : 100;
+  const n = quick ? 20 : 200;
   // Members of the big organisation (bench/dataset.ts: every user is in it), removed one by one.
   let next = 1;
   const removeTimes = async (count: number) => {
@@ -253,10 +254,10 @@ try {
     return percentiles(times);
   };
   await rc.close();
-  const ACK_WAIT = "rollcall_replica_ack_wait_seconds";
-  const waitsBefore = await histogram(rollcall, ACK_WAIT);
+  const FENCE_WAIT = "rollcall_replica_fence_wait_seconds";
+  const waitsBefore = await histogram(rollcall, FENCE_WAIT);
   const withClients = await removeTimes(n);
-  const commitToAcks = histogramPercentiles(waitsBefore, await histogram(rollcall, ACK_WAIT));
+  const addedOnServer = histogramPercentiles(waitsBefore, await histogram(rollcall, FENCE_WAIT));
   await replicaHost.stop();
   for (const h of others) await h.stop();
   const withNone = await removeTimes(n);
@@ -264,7 +265,7 @@ try {
     removals: n,
     withThreeClientsMs: withClients,
     withNoClientMs: withNone,
-    commitToAcksMs: commitToAcks,
+    protocolOnServerMs: addedOnServer,
   };
   log(JSON.stringify(results.C3));
 

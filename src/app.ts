@@ -190,10 +190,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     wakeMail: () => mailWorker.wake(),
     events,
     wakeEvents: () => events.wake(),
-    awaitAcks: async (fence) => {
+    awaitAcks: async (fence, lockedMs) => {
       const limitMs = config.replica.leaseMs + 1000;
       const waited = await awaitAcknowledgements(database.db, fence, { signal: events.acks, limitMs });
-      if (waited.leased) replicaMetrics.ackWait.observe(waited.ms / 1000);
+      if (waited.leased) replicaMetrics.fenceWait.observe((lockedMs + waited.ms) / 1000);
       // Never expected: no lease can outlive a fence by more than its own length (replica/leases.ts).
       if (waited.gaveUp) {
         replicaMetrics.gaveUp.inc();

@@ -21,5 +21,5 @@ export interface Services {
   events: EventBus;
   wakeEvents(): void;
   /** Waits until the replica clients have acknowledged a change that takes access away (transact). */
-  awaitAcks(fence: Cursor): Promise<void>;
+  awaitAcks(fence: Cursor, lockedMs: number): Promise<void>;
 }

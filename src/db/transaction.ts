@@ -51,25 +51,33 @@ export interface TransactionServices {
   wakeMail(): void;
   /** Tells this server's event streams (and webhook worker) that events have just been committed. */
   wakeEvents?(): void;
-  /** Waits until every live replica lease has acknowledged this event, or run out. */
-  awaitAcks?(fence: Cursor): Promise<void>;
+  /**
+   * Waits until every live replica lease has acknowledged this event, or run out. `lockedMs`: how
+   * long the fence lock took before the commit (what the protocol added there).
+   */
+  awaitAcks?(fence: Cursor, lockedMs: number): Promise<void>;
 }
 
 export async function transact<T>(services: TransactionServices, work: (tx: Tx) => Promise<T>): Promise<T> {
   let mailCommitted = false;
   let eventsCommitted = false;
   let fence: Cursor | undefined;
+  let lockedMs = 0;
   const result = await services.db.transaction().execute(async (tx) => {
     const value = await work(tx);
     mailCommitted = queuedMail.has(tx);
     eventsCommitted = wroteEvents.has(tx);
     fence = fences.get(tx);
-    if (fence) await sql`SELECT pg_advisory_xact_lock_shared(${FENCE_LOCK})`.execute(tx);
+    if (fence) {
+      const asked = performance.now();
+      await sql`SELECT pg_advisory_xact_lock_shared(${FENCE_LOCK})`.execute(tx);
+      lockedMs = performance.now() - asked;
+    }
     return value;
   });
   if (mailCommitted) services.wakeMail();
   if (eventsCommitted) services.wakeEvents?.();
-  if (fence) await services.awaitAcks?.(fence);
+  if (fence) await services.awaitAcks?.(fence, lockedMs);
   return result;
 }
 

@@ -152,7 +152,28 @@ export function SearchPage<T extends TSchema>(item: T) {
 }
 
 /** The components of this module, for addSchema (app.ts). */
-export const sharedSchemas: TObject[] = [Problem, User];
+/** The authorize question, of an organisation or of a workspace. Inline: a request body. */
+export const AuthorizeQuestion = Type.Object({
+  permission: Type.String({ minLength: 1, maxLength: 200 }),
+  userId: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: "Whom it is about (default: me)" }),
+  ),
+});
+
+/** Its answer. */
+export const Authorization = Type.Object(
+  {
+    allowed: Type.Boolean(),
+    role: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "The org role (an organisation's question) or the workspace role acted with (a workspace's); null outside the organisation",
+    }),
+    reason: Type.String({ description: 'Why, in words: "agent lacks flows.write; editor or admin has it"' }),
+  },
+  { $id: "Authorization", description: "The answer to the authorize question" },
+);
+
+export const sharedSchemas: TObject[] = [Problem, User, Authorization];
 
 /** 202 or 204 with no body at all (a typed reply would serialise its null schema as "null"). */
 export function sendEmpty(reply: FastifyReply, status: 202 | 204): FastifyReply {

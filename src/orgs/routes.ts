@@ -7,7 +7,15 @@ import { ORG_ROLES } from "../access/catalogue.js";
 import { limitSearch } from "../core/rate-limit.js";
 import { transact } from "../db/transaction.js";
 import { actorOf, callerOf, requireAccess, requireAuth } from "../http/guard.js";
-import { Empty, PageQuery, problems, ref, sendEmpty } from "../http/schemas.js";
+import {
+  Authorization,
+  AuthorizeQuestion,
+  Empty,
+  PageQuery,
+  problems,
+  ref,
+  sendEmpty,
+} from "../http/schemas.js";
 import type { Services } from "../services.js";
 import {
   authorizeInOrg,
@@ -260,18 +268,8 @@ export async function orgRoutes(fastify: FastifyInstance, services: Services): P
           'organisation (or unknown) gets allowed false, role null, reason "not a member of this organisation". ' +
           "Workspace permissions are asked of the workspace (POST /api/v1/workspaces/{ws}/authorize).",
         params: OrgParams,
-        body: Type.Object({
-          permission: Type.String({ minLength: 1, maxLength: 200 }),
-          userId: Type.Optional(Id),
-        }),
-        response: {
-          200: Type.Object({
-            allowed: Type.Boolean(),
-            role: Type.Union([Type.String(), Type.Null()], { description: "Their org role" }),
-            reason: Type.String(),
-          }),
-          ...problems(400, 401, 403, 404),
-        },
+        body: AuthorizeQuestion,
+        response: { 200: ref(Authorization), ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => {

@@ -9,7 +9,18 @@ import { limitSearch } from "../core/rate-limit.js";
 import type { WorkspaceRow } from "../db/schema.js";
 import { transact } from "../db/transaction.js";
 import { actorOf, callerOf, requireAccess } from "../http/guard.js";
-import { Empty, Page, PageQuery, problems, ref, SearchPage, sendEmpty, Timestamp } from "../http/schemas.js";
+import {
+  Authorization,
+  AuthorizeQuestion,
+  Empty,
+  Page,
+  PageQuery,
+  problems,
+  ref,
+  SearchPage,
+  sendEmpty,
+  Timestamp,
+} from "../http/schemas.js";
 import type { Services } from "../services.js";
 import { workspaceMemberAbilities } from "./abilities.js";
 import {
@@ -370,18 +381,8 @@ export async function workspaceRoutes(fastify: FastifyInstance, services: Servic
           "Asking about another user needs workspace.users. A user outside the organisation (or " +
           'unknown) gets allowed false, role null, reason "not a member of this organisation".',
         params: WsParams,
-        body: Type.Object({
-          permission: Type.String({ minLength: 1, maxLength: 200 }),
-          userId: Type.Optional(Id),
-        }),
-        response: {
-          200: Type.Object({
-            allowed: Type.Boolean(),
-            role: Type.Union([Type.String(), Type.Null()]),
-            reason: Type.String(),
-          }),
-          ...problems(401, 403, 404),
-        },
+        body: AuthorizeQuestion,
+        response: { 200: ref(Authorization), ...problems(400, 401, 403, 404) },
       },
     },
     async (request) => {

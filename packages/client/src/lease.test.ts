@@ -60,21 +60,39 @@ const granted = (id: string, applied: string) => ({
   acknowledged: applied,
 });
 
-test("news goes out at once beside a renewal on its way; the same cursor is not sent twice; two at most", async () => {
-  let applied = "10.1";
+/** A lease the server granted as `id`, whose client has applied what `client.applied` says. */
+async function taken(id: string, applied: string) {
+  const client = { applied };
   const lease = new Lease({
     url,
     serviceKey: "svc",
     name: "t",
-    applied: () => applied,
+    applied: () => client.applied,
     onError: () => undefined,
   });
   const opening = lease.open();
   const [open] = await holding(1);
   assert.equal(open?.method, "POST");
-  open?.answer(201, granted("rls_1", "10.1"));
+  open?.answer(201, granted(id, applied));
   await opening;
   assert.equal(lease.live, true);
+  return { lease, client };
+}
+
+/** Closes the lease, answering its DELETE once `meanwhile` has run; answers the DELETE. */
+async function ended(lease: Lease, meanwhile: () => Promise<void> = async () => undefined): Promise<Held> {
+  const closing = lease.close();
+  const [end] = await holding(1);
+  assert.equal(end?.method, "DELETE");
+  await meanwhile();
+  end?.answer(204);
+  await closing;
+  assert.equal(lease.live, false);
+  return end as Held;
+}
+
+test("news goes out at once beside a renewal on its way; the same cursor is not sent twice; two at most", async () => {
+  const { lease, client } = await taken("rls_1", "10.1");
 
   const tick = lease.acknowledge();
   const [renewal] = await holding(1);
@@ -85,14 +103,14 @@ test("news goes out at once beside a renewal on its way; the same cursor is not 
   // The same cursor again while it is on its way: nothing new is sent.
   const same = lease.acknowledge();
   // An event that takes access away was applied: its acknowledgement does not wait for the renewal.
-  applied = "11.1";
+  client.applied = "11.1";
   const news = lease.acknowledge();
   const [ack] = await holding(1);
   assert.equal(ack?.body.applied, "11.1");
   // A third cursor with two on their way waits for one of them, then says the newest.
-  applied = "12.1";
+  client.applied = "12.1";
   const third = lease.acknowledge();
-  applied = "13.1";
+  client.applied = "13.1";
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(held.length, 0, "no third request at once");
   ack?.answer(200, granted("rls_1", "11.1"));
@@ -103,52 +121,26 @@ test("news goes out at once beside a renewal on its way; the same cursor is not 
   await Promise.all([tick, same, third]);
   assert.equal(lease.live, true);
   // Closed while a renewal is on its way: its answer, arriving after, does not make it live again.
-  const closing = lease.close();
-  const [ending] = await holding(1);
-  assert.equal(ending?.method, "DELETE");
-  later?.answer(200, granted("rls_1", "13.1"));
-  await new Promise((r) => setTimeout(r, 50));
-  ending?.answer(204);
-  await closing;
-  assert.equal(lease.live, false);
+  await ended(lease, async () => {
+    later?.answer(200, granted("rls_1", "13.1"));
+    await new Promise((r) => setTimeout(r, 50));
+  });
 });
 
 test("an answer that the lease is not live ends the replica's answers at once, whatever came before", async () => {
-  let applied = "20.1";
-  const lease = new Lease({
-    url,
-    serviceKey: "svc",
-    name: "t",
-    applied: () => applied,
-    onError: () => undefined,
-  });
-  const opening = lease.open();
-  (await holding(1))[0]?.answer(201, granted("rls_2", "20.1"));
-  await opening;
-  applied = "21.1";
+  const { lease, client } = await taken("rls_2", "20.1");
+  client.applied = "21.1";
   const renewing = lease.acknowledge();
   (await holding(1))[0]?.answer(200, { ...granted("rls_2", "21.1"), live: false, remainingMs: 0 });
   await renewing;
   assert.equal(lease.live, false);
-  const closing = lease.close();
-  (await holding(1))[0]?.answer(204);
-  await closing;
+  await ended(lease);
 });
 
 test("a lease the server no longer knows is taken again once, however many requests learnt it", async () => {
-  let applied = "30.1";
-  const lease = new Lease({
-    url,
-    serviceKey: "svc",
-    name: "t",
-    applied: () => applied,
-    onError: () => undefined,
-  });
-  const opening = lease.open();
-  (await holding(1))[0]?.answer(201, granted("rls_3", "30.1"));
-  await opening;
+  const { lease, client } = await taken("rls_3", "30.1");
   const first = lease.acknowledge();
-  applied = "31.1";
+  client.applied = "31.1";
   const second = lease.acknowledge();
   const both = await holding(2);
   for (const request of both) request.answer(404, { code: "lease_not_found" });
@@ -159,9 +151,5 @@ test("a lease the server no longer knows is taken again once, however many reque
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(held.length, 0, "taken once");
   assert.equal(lease.live, true);
-  const closing = lease.close();
-  const [ended] = await holding(1);
-  assert.equal(ended?.url, "/api/v1/replica/leases/rls_4");
-  ended?.answer(204);
-  await closing;
+  assert.equal((await ended(lease)).url, "/api/v1/replica/leases/rls_4");
 });

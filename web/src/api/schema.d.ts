@@ -840,6 +840,14 @@ export interface components {
             items: components["schemas"]["AuditEvent"][];
             nextCursor: string | null;
         };
+        /** @description The answer to the authorize question */
+        Authorization: {
+            allowed: boolean;
+            /** @description Why, in words: "agent lacks flows.write; editor or admin has it" */
+            reason: string;
+            /** @description The org role (an organisation's question) or the workspace role acted with (a workspace's); null outside the organisation */
+            role: string | null;
+        };
         CreatedApiKey: {
             apiKey: components["schemas"]["ApiKey"];
             /** @description `rk_…`, shown this once: use it as `Authorization: Bearer <token>` */
@@ -4003,23 +4011,19 @@ export interface operations {
             content: {
                 "application/json": {
                     permission: string;
+                    /** @description Whom it is about (default: me) */
                     userId?: string;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The answer to the authorize question */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        allowed: boolean;
-                        reason: string;
-                        /** @description Their org role */
-                        role: string | null;
-                    };
+                    "application/json": components["schemas"]["Authorization"];
                 };
             };
             /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
@@ -6910,22 +6914,19 @@ export interface operations {
             content: {
                 "application/json": {
                     permission: string;
+                    /** @description Whom it is about (default: me) */
                     userId?: string;
                 };
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description The answer to the authorize question */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        allowed: boolean;
-                        reason: string;
-                        role: string | null;
-                    };
+                    "application/json": components["schemas"]["Authorization"];
                 };
             };
             /** @description Invalid input: `validation_failed` names the fields in `errors`; `malformed_json`, or a rule of the operation */
