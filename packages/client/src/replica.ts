@@ -37,17 +37,16 @@ export class Replica {
   readonly #organizations = new Set<string>();
   /** workspace → its organisation */
   readonly #workspaceOrg = new Map<string, string>();
-  /** "org user" → role */
-  readonly #orgMembers = new Map<string, string>();
-  /** "workspace user" → role */
-  readonly #workspaceMembers = new Map<string, string>();
-  /** "org user" → the workspaces where that person holds a role */
-  readonly #workspacesOf = new Map<string, Set<string>>();
-  /** workspace → the people holding a role there; org → its members */
-  readonly #usersOfWorkspace = new Map<string, Set<string>>();
-  readonly #usersOfOrg = new Map<string, Set<string>>();
+  /** org → user → role (nested, so that a lookup builds no key) */
+  readonly #orgMembers = new Map<string, Map<string, string>>();
+  /** workspace → user → role */
+  readonly #workspaceMembers = new Map<string, Map<string, string>>();
+  /** org → user → the workspaces of that organisation where the person holds a role */
+  readonly #workspacesOf = new Map<string, Map<string, Set<string>>>();
   /** user → the organisations where that person holds a role */
   readonly #orgsOfUser = new Map<string, Set<string>>();
+  #orgMemberCount = 0;
+  #workspaceMemberCount = 0;
   /** The sequence of the last event that set or removed each membership key. */
   readonly #decided = new Map<string, number>();
   /** The sequence of the last removal of a membership, workspace or organisation. */
@@ -63,19 +62,19 @@ export class Replica {
   get size(): { organizations: number; orgMembers: number; workspaceMembers: number } {
     return {
       organizations: this.#organizations.size,
-      orgMembers: this.#orgMembers.size,
-      workspaceMembers: this.#workspaceMembers.size,
+      orgMembers: this.#orgMemberCount,
+      workspaceMembers: this.#workspaceMemberCount,
     };
   }
 
   orgRole(orgId: string, userId: string): string | null {
-    return this.#orgMembers.get(`${orgId} ${userId}`) ?? null;
+    return this.#orgMembers.get(orgId)?.get(userId) ?? null;
   }
 
   /** The organisations where a person holds a role, with the role. */
   organizationsOf(userId: string): { id: string; role: string }[] {
     const orgs = [...(this.#orgsOfUser.get(userId) ?? [])];
-    return orgs.map((id) => ({ id, role: this.#orgMembers.get(`${id} ${userId}`) ?? "" }));
+    return orgs.map((id) => ({ id, role: this.orgRole(id, userId) ?? "" }));
   }
 
   workspaceOrg(workspaceId: string): string | null {
@@ -83,7 +82,7 @@ export class Replica {
   }
 
   workspaceRole(workspaceId: string, userId: string): string | null {
-    return this.#workspaceMembers.get(`${workspaceId} ${userId}`) ?? null;
+    return this.#workspaceMembers.get(workspaceId)?.get(userId) ?? null;
   }
 
   /** Counts the events applied: what was read from the replica before is current while it holds. */
@@ -151,23 +150,29 @@ export class Replica {
   }
 
   #setOrgRole(org: string, user: string, role: string): void {
-    this.#orgMembers.set(`${org} ${user}`, role);
-    members(this.#usersOfOrg, org).add(user);
-    members(this.#orgsOfUser, user).add(org);
+    const roles = made(this.#orgMembers, org, () => new Map());
+    if (!roles.has(user)) this.#orgMemberCount++;
+    roles.set(user, role);
+    made(this.#orgsOfUser, user, () => new Set()).add(org);
   }
 
   #setWorkspaceRole(ws: string, user: string, role: string): void {
-    this.#workspaceMembers.set(`${ws} ${user}`, role);
-    members(this.#usersOfWorkspace, ws).add(user);
+    const roles = made(this.#workspaceMembers, ws, () => new Map());
+    if (!roles.has(user)) this.#workspaceMemberCount++;
+    roles.set(user, role);
     const org = this.#workspaceOrg.get(ws);
-    if (org !== undefined) members(this.#workspacesOf, `${org} ${user}`).add(ws);
+    if (org !== undefined)
+      made(
+        made(this.#workspacesOf, org, () => new Map()),
+        user,
+        () => new Set(),
+      ).add(ws);
   }
 
   #dropWorkspaceRole(ws: string, user: string): void {
-    this.#workspaceMembers.delete(`${ws} ${user}`);
-    this.#usersOfWorkspace.get(ws)?.delete(user);
+    if (this.#workspaceMembers.get(ws)?.delete(user)) this.#workspaceMemberCount--;
     const org = this.#workspaceOrg.get(ws);
-    if (org !== undefined) this.#workspacesOf.get(`${org} ${user}`)?.delete(ws);
+    if (org !== undefined) this.#workspacesOf.get(org)?.get(user)?.delete(ws);
   }
 
   /** A person leaves or is removed: their org role and every workspace role there go. */
@@ -175,10 +180,9 @@ export class Replica {
     const key = `om ${org} ${user}`;
     if (!this.#newer(key, seq)) return;
     this.#removed.set(key, seq);
-    this.#orgMembers.delete(`${org} ${user}`);
-    this.#usersOfOrg.get(org)?.delete(user);
+    if (this.#orgMembers.get(org)?.delete(user)) this.#orgMemberCount--;
     this.#orgsOfUser.get(user)?.delete(org);
-    for (const ws of [...(this.#workspacesOf.get(`${org} ${user}`) ?? [])]) {
+    for (const ws of [...(this.#workspacesOf.get(org)?.get(user) ?? [])]) {
       if (this.#newer(`wm ${ws} ${user}`, seq)) this.#dropWorkspaceRole(ws, user);
     }
   }
@@ -186,8 +190,8 @@ export class Replica {
   #removeWorkspace(ws: string, seq: number): void {
     if (!this.#newer(`ws ${ws}`, seq)) return;
     this.#removed.set(`ws ${ws}`, seq);
-    for (const user of [...(this.#usersOfWorkspace.get(ws) ?? [])]) this.#dropWorkspaceRole(ws, user);
-    this.#usersOfWorkspace.delete(ws);
+    for (const user of [...(this.#workspaceMembers.get(ws)?.keys() ?? [])]) this.#dropWorkspaceRole(ws, user);
+    this.#workspaceMembers.delete(ws);
     this.#workspaceOrg.delete(ws);
   }
 
@@ -196,20 +200,19 @@ export class Replica {
     this.#removed.set(`org ${org}`, seq);
     this.#organizations.delete(org);
     for (const [ws, holder] of [...this.#workspaceOrg]) if (holder === org) this.#removeWorkspace(ws, seq);
-    for (const user of this.#usersOfOrg.get(org) ?? []) {
-      this.#orgMembers.delete(`${org} ${user}`);
-      this.#orgsOfUser.get(user)?.delete(org);
-      this.#workspacesOf.delete(`${org} ${user}`);
-    }
-    this.#usersOfOrg.delete(org);
+    const roles = this.#orgMembers.get(org);
+    for (const user of roles?.keys() ?? []) this.#orgsOfUser.get(user)?.delete(org);
+    this.#orgMemberCount -= roles?.size ?? 0;
+    this.#orgMembers.delete(org);
+    this.#workspacesOf.delete(org);
   }
 }
 
-/** The set under `key`, made when there is none. */
-function members(index: Map<string, Set<string>>, key: string): Set<string> {
+/** The entry under `key`, made when there is none. */
+function made<V>(index: Map<string, V>, key: string, make: () => V): V {
   const found = index.get(key);
-  if (found) return found;
-  const made = new Set<string>();
-  index.set(key, made);
-  return made;
+  if (found !== undefined) return found;
+  const fresh = make();
+  index.set(key, fresh);
+  return fresh;
 }
