@@ -49,7 +49,6 @@ export interface RollcallOptions {
   sessionCacheSize?: number;
 }
 
-/** What can() answers while the lease has run out: it never answers from a replica that may be stale. */
 /** A kept session as the replica holds its organisations at `version`, as a settled answer. */
 interface Current {
   version: number;
@@ -59,6 +58,7 @@ interface Current {
 
 const NO_SESSION: Promise<null> = Promise.resolve(null);
 
+/** What can() answers while the lease has run out: it never answers from a replica that may be stale. */
 export const STALE: Decision = Object.freeze({
   allowed: false,
   role: null,
