@@ -261,6 +261,15 @@ test("a host whose stream is held back while it runs: the removal answers within
     assert.deepEqual(await gated.check(gus.userId, "flows.read"), notMember);
     assert.equal((await gated.check(bystander, "flows.read")).allowed, true);
     assert.equal((await gated.check(bystander, "org.read", true)).allowed, true);
+    // A permission the server does not know is answered as can() would, without asking.
+    for (const inOrg of [false, true]) {
+      const unknown = await gated.check(bystander, "flows.teleport", inOrg);
+      assert.deepEqual(unknown, {
+        allowed: false,
+        role: null,
+        reason: "flows.teleport is not a permission this server knows",
+      });
+    }
     // Still held back a lease later: still refusing.
     await new Promise((r) => setTimeout(r, LEASE_MS));
     assert.equal(await gated.live(), false);

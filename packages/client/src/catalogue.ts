@@ -60,6 +60,14 @@ export class Catalogue {
     return (acted ?? direct)?.name ?? null;
   }
 
+  /** Whether the server knows the permission: an organisation's, or (workspace) either kind. */
+  knows(permission: string, scope: "org" | "workspace"): boolean {
+    return (
+      this.#orgPermissions.has(permission) ||
+      (scope === "workspace" && this.#workspacePermissions.has(permission))
+    );
+  }
+
   /**
    * May someone with these roles use a workspace permission there? Each combination is worked out
    * once and kept (frozen): a check is then three map lookups, with nothing allocated.

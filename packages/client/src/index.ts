@@ -157,12 +157,20 @@ export class Rollcall implements Checker {
   /** can(), or — while the lease has run out — the server's answer (POST …/workspaces/{ws}/authorize). */
   check(input: { userId: string; workspaceId: string; permission: string }): Promise<Decision> {
     if (this.live) return Promise.resolve(this.can(input));
+    // A permission the server does not know needs no question: no role holds it.
+    const { catalogue } = this.#state();
+    if (!catalogue.knows(input.permission, "workspace")) {
+      return Promise.resolve(catalogue.inWorkspace(input.permission, null, null));
+    }
     return this.#authorize(`workspaces/${encodeURIComponent(input.workspaceId)}`, input, "no such workspace");
   }
 
   /** canInOrg(), or — while the lease has run out — the server's answer (POST …/orgs/{org}/authorize). */
   checkInOrg(input: { userId: string; orgId: string; permission: string }): Promise<Decision> {
     if (this.live) return Promise.resolve(this.canInOrg(input));
+    const { catalogue } = this.#state();
+    if (!catalogue.knows(input.permission, "org"))
+      return Promise.resolve(catalogue.inOrg(input.permission, null));
     // An organisation that does not exist has no members: the answer the replica would give.
     return this.#authorize(
       `orgs/${encodeURIComponent(input.orgId)}`,
