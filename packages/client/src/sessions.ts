@@ -14,7 +14,7 @@ export interface VerifiedSession {
 
 interface Entry {
   answer: VerifiedSession;
-  /** performance.now() after which the server is asked again. */
+  /** The clock's time (performance.now()) after which the server is asked again. */
   until: number;
 }
 
@@ -31,6 +31,8 @@ export class SessionCache {
   constructor(
     private readonly maxAgeMs: number,
     private readonly maxEntries: number,
+    /** The monotonic clock in ms (a test passes its own). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get size(): number {
@@ -41,7 +43,7 @@ export class SessionCache {
   get(hash: string): VerifiedSession | null {
     const entry = this.#entries.get(hash);
     if (!entry) return null;
-    if (performance.now() >= entry.until) {
+    if (this.now() >= entry.until) {
       this.#drop(hash);
       return null;
     }
@@ -57,7 +59,7 @@ export class SessionCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#drop(oldest);
     }
-    this.#entries.set(hash, { answer, until: performance.now() + Math.min(expiresIn, this.maxAgeMs) });
+    this.#entries.set(hash, { answer, until: this.now() + Math.min(expiresIn, this.maxAgeMs) });
     this.#bySession.set(answer.session.id, hash);
     let hashes = this.#byUser.get(answer.user.id);
     if (!hashes) {
